@@ -1,0 +1,409 @@
+//! The `techmatch` command: build bundles, search and match from the terminal, evaluate, serve.
+
+use std::collections::{BTreeMap, BTreeSet, HashMap};
+use std::io::{IsTerminal, Write};
+use std::path::{Path, PathBuf};
+use std::process::ExitCode;
+use std::time::Instant;
+
+use clap::{Parser, Subcommand, ValueEnum};
+use tantivy::directory::OwnedBytes;
+use techmatch::bundle::{self, Bundle, Counts};
+use techmatch::ingest::{self, Mapping};
+use techmatch::matching::{MatchRequest, MatchTags};
+use techmatch::record::{Kind, Record};
+use techmatch::search::{Engine, SearchRequest, Sort, TrlRange};
+use techmatch::validate::{Problem, Validator};
+use techmatch::{eval, index, serve};
+
+#[derive(Parser)]
+#[command(name = "techmatch", version, about = "Match enterprise technology needs with research results.", after_help = EXAMPLES)]
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+const EXAMPLES: &str = "Examples:
+  techmatch build seeds/needs.jsonl seeds/results.jsonl --out index
+  techmatch build ../shared/data/csl/corpus.jsonl --map seeds/maps/csl.toml --out /tmp/csl
+  techmatch search index/techmatch.bundle '盐碱地 改良' --kind result --filter industries=现代农业 --trl 4-9
+  techmatch match index/techmatch.bundle --id N-2026-0001 --json
+  techmatch eval /tmp/csl/techmatch.bundle --queries ../shared/data/csl/queries_keyword.tsv --qrels ../shared/data/csl/qrels_keyword.tsv
+  techmatch serve www --port 8080";
+
+#[derive(Subcommand)]
+enum Command {
+    /// Validate input files and write DIR/techmatch.bundle.
+    Build {
+        /// JSON, JSONL, CSV/TSV (UTF-8, UTF-16 or GBK) or XLSX files.
+        #[arg(required = true)]
+        inputs: Vec<PathBuf>,
+        #[arg(long)]
+        out: PathBuf,
+        /// TOML field mapping applied to every input.
+        #[arg(long)]
+        map: Option<PathBuf>,
+        /// Build from the valid records and only list the invalid ones.
+        #[arg(long)]
+        skip_invalid: bool,
+    },
+    /// Full-text search with filters.
+    Search {
+        bundle: PathBuf,
+        #[arg(default_value = "")]
+        query: String,
+        /// need, challenge, needs (both) or result.
+        #[arg(long)]
+        kind: Option<String>,
+        /// FIELD=VALUE; repeat for more (AND across fields, OR within one).
+        #[arg(long = "filter")]
+        filters: Vec<String>,
+        /// TRL range, e.g. 4-7.
+        #[arg(long)]
+        trl: Option<String>,
+        /// Only records whose deadline has not passed.
+        #[arg(long)]
+        open: bool,
+        #[arg(long, value_enum, default_value_t = SortArg::Relevance)]
+        sort: SortArg,
+        #[arg(long, default_value_t = 1)]
+        page: usize,
+        #[arg(long, default_value_t = 10)]
+        limit: usize,
+        /// Today's date for --open (YYYY-MM-DD; default: the clock).
+        #[arg(long)]
+        today: Option<String>,
+        #[arg(long)]
+        json: bool,
+    },
+    /// Rank results for a need, or needs for a result, with reasons.
+    Match {
+        bundle: PathBuf,
+        #[arg(long, conflicts_with = "text", required_unless_present = "text")]
+        id: Option<String>,
+        /// A need's text (use --side result for a result's text).
+        #[arg(long)]
+        text: Option<String>,
+        #[arg(long, requires = "text")]
+        side: Option<String>,
+        #[arg(long, default_value_t = 10)]
+        limit: usize,
+        #[arg(long)]
+        today: Option<String>,
+        #[arg(long)]
+        json: bool,
+    },
+    /// Header, counts, facet vocabularies and file table of a bundle.
+    Inspect {
+        bundle: PathBuf,
+        #[arg(long)]
+        json: bool,
+    },
+    /// Run queries, write a TREC run and score it against qrels.
+    Eval {
+        bundle: PathBuf,
+        /// Lines of `qid<TAB>text`.
+        #[arg(long)]
+        queries: PathBuf,
+        #[arg(long, value_enum, default_value_t = Mode::Search)]
+        mode: Mode,
+        /// TREC qrels (`qid 0 docid grade`).
+        #[arg(long)]
+        qrels: Option<PathBuf>,
+        /// Where to write the TREC run file.
+        #[arg(long)]
+        run: Option<PathBuf>,
+        #[arg(long, default_value_t = 100)]
+        limit: usize,
+        /// Query variant to compare: score CJK unigrams too (default) or bigrams only.
+        #[arg(long, value_enum, default_value_t = Variant::UniBi)]
+        variant: Variant,
+        /// Weight of the verbatim-phrase boost (0 turns it off).
+        #[arg(long)]
+        verbatim_boost: Option<f32>,
+    },
+    /// Serve a directory on 127.0.0.1 with HTTP Range support (for the demo and tests).
+    Serve {
+        dir: PathBuf,
+        #[arg(long, default_value_t = 8080)]
+        port: u16,
+        #[arg(long, default_value = "127.0.0.1")]
+        host: String,
+    },
+}
+
+#[derive(Clone, Copy, ValueEnum)]
+enum SortArg {
+    Relevance,
+    Date,
+    Deadline,
+}
+
+#[derive(Clone, Copy, PartialEq, ValueEnum)]
+enum Mode {
+    Search,
+    Match,
+}
+
+#[derive(Clone, Copy, PartialEq, ValueEnum)]
+enum Variant {
+    UniBi,
+    Bi,
+}
+
+/// A failure with its exit code: 2 for bad input, 1 for everything else.
+struct Failure(u8, String);
+
+impl<E: std::fmt::Display> From<E> for Failure {
+    fn from(e: E) -> Self {
+        Failure(1, e.to_string())
+    }
+}
+
+fn main() -> ExitCode {
+    let cli = Cli::parse();
+    match run(cli.command) {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(Failure(code, msg)) => {
+            eprintln!("techmatch: {msg}");
+            ExitCode::from(code)
+        }
+    }
+}
+
+fn run(command: Command) -> Result<(), Failure> {
+    match command {
+        Command::Build { inputs, out, map, skip_invalid } => build(&inputs, &out, map.as_deref(), skip_invalid),
+        Command::Search { bundle, query, kind, filters, trl, open, sort, page, limit, today, json } => {
+            let engine = open_bundle(&bundle)?;
+            let mut req = SearchRequest { q: query, kind, open, page, size: limit, today, ..SearchRequest::default() };
+            req.sort = match sort {
+                SortArg::Relevance => Sort::Relevance,
+                SortArg::Date => Sort::Date,
+                SortArg::Deadline => Sort::Deadline,
+            };
+            for f in filters {
+                let (k, v) = f.split_once('=').ok_or_else(|| Failure(2, format!("--filter {f:?}: expected FIELD=VALUE")))?;
+                req.filters.entry(k.trim().to_string()).or_default().push(v.trim().to_string());
+            }
+            if let Some(t) = trl {
+                req.trl = Some(parse_trl(&t).ok_or_else(|| Failure(2, format!("--trl {t:?}: expected MIN-MAX, e.g. 4-7")))?);
+            }
+            let res = engine.search(&req).map_err(|e| Failure(2, e.to_string()))?;
+            if json {
+                println!("{}", serde_json::to_string(&res)?);
+            } else {
+                println!("{} records", res.total);
+                for (i, h) in res.hits.iter().enumerate() {
+                    println!("{:>3}. [{}] {} {}  ({:.2})\n     {}", offset(page, limit) + i + 1, h.kind, h.id, h.title, h.score, h.snippet.replace('\n', " "));
+                }
+                for (field, counts) in &res.facets {
+                    if !counts.is_empty() {
+                        let list: Vec<String> = counts.iter().map(|(v, n)| format!("{v} {n}")).collect();
+                        println!("{field}: {}", list.join(" · "));
+                    }
+                }
+            }
+            Ok(())
+        }
+        Command::Match { bundle, id, text, side, limit, today, json } => {
+            let engine = open_bundle(&bundle)?;
+            let req = MatchRequest { id, text, tags: MatchTags { side, ..MatchTags::default() }, size: limit, today };
+            let res = engine.match_records(&req).map_err(|e| Failure(2, e.to_string()))?;
+            if json {
+                println!("{}", serde_json::to_string(&res)?);
+            } else {
+                for (i, h) in res.hits.iter().enumerate() {
+                    println!("{:>3}. [{}] {} {}  score {:.1}", i + 1, h.kind, h.id, h.title, h.score);
+                    for r in &h.reasons {
+                        println!("       {:+6.1}  {:<13} {}", r.contribution, r.kind, r.detail);
+                    }
+                }
+            }
+            Ok(())
+        }
+        Command::Inspect { bundle, json } => {
+            let engine = open_bundle(&bundle)?;
+            let stats = engine.stats()?;
+            if json {
+                println!("{}", serde_json::to_string_pretty(&stats)?);
+            } else {
+                let c = &stats.counts;
+                println!("format version {}, tokenizer {}, {} bytes", stats.format_version, stats.tokenizer, stats.bundle_bytes);
+                println!("{} records: {} needs, {} challenges, {} results", stats.records, c.needs, c.challenges, c.results);
+                for f in &stats.files {
+                    println!("  {:<44} {:>10} bytes at {}", f.name, f.len, f.offset);
+                }
+                for (field, counts) in &stats.facets {
+                    println!("{field}: {} values", counts.len());
+                }
+            }
+            Ok(())
+        }
+        Command::Eval { bundle, queries, mode, qrels, run, limit, variant, verbatim_boost } => {
+            let mut engine = open_bundle(&bundle)?;
+            engine.options.unigrams = variant == Variant::UniBi;
+            if let Some(b) = verbatim_boost {
+                engine.options.verbatim_boost = b;
+            }
+            evaluate(&engine, &queries, mode, qrels.as_deref(), run.as_deref(), limit)
+        }
+        Command::Serve { dir, port, host } => serve::serve(&dir, &host, port).map_err(Failure::from),
+    }
+}
+
+fn offset(page: usize, limit: usize) -> usize {
+    page.saturating_sub(1) * limit
+}
+
+fn parse_trl(s: &str) -> Option<TrlRange> {
+    let (a, b) = s.split_once('-').unwrap_or((s, s));
+    let p = |x: &str| if x.trim().is_empty() { Ok(None) } else { x.trim().parse::<u8>().map(Some) };
+    Some(TrlRange { min: p(a).ok()?, max: p(b).ok()? })
+}
+
+fn open_bundle(path: &Path) -> Result<Engine, Failure> {
+    let bytes = std::fs::read(path).map_err(|e| Failure(1, format!("{}: {e}", path.display())))?;
+    let bundle = Bundle::parse(OwnedBytes::new(bytes)).map_err(|e| Failure(1, format!("{}: {e}", path.display())))?;
+    Engine::open(bundle).map_err(|e| Failure(1, format!("{}: {e}", path.display())))
+}
+
+/// Which confidential fields a build dropped or banded, and how often.
+fn confidentiality_report(records: &[Record]) -> String {
+    let mut n: BTreeMap<&str, usize> = BTreeMap::new();
+    for r in records {
+        if r.common().contact.is_some() {
+            *n.entry("contact dropped").or_default() += 1;
+        }
+        match r {
+            Record::Need(x) => {
+                if x.anonymous && x.org.is_some() {
+                    *n.entry("org of anonymous posters dropped").or_default() += 1;
+                }
+                if x.credit_code.is_some() {
+                    *n.entry("credit_code dropped").or_default() += 1;
+                }
+                if !x.intended_partners.is_empty() {
+                    *n.entry("intended_partners dropped").or_default() += 1;
+                }
+                if x.budget_min.is_some() || x.budget_max.is_some() {
+                    *n.entry("budget published as a band").or_default() += 1;
+                }
+            }
+            Record::Result(x) => {
+                if x.ipr.iter().any(|i| i.number.is_some()) {
+                    *n.entry("ipr numbers dropped").or_default() += 1;
+                }
+            }
+        }
+    }
+    if n.is_empty() {
+        return "confidential: none present".into();
+    }
+    let parts: Vec<String> = n.iter().map(|(k, v)| format!("{k} ({v})")).collect();
+    format!("confidential: {}", parts.join(", "))
+}
+
+fn build(inputs: &[PathBuf], out: &Path, map: Option<&Path>, skip_invalid: bool) -> Result<(), Failure> {
+    let started = Instant::now();
+    let mapping = map.map(Mapping::load).transpose().map_err(|e| Failure(2, e))?;
+    let allow: BTreeSet<String> = mapping.iter().flat_map(|m| m.allow_missing.iter().cloned()).collect();
+    let max_chars = mapping.as_ref().map(|m| m.max_chars.clone()).unwrap_or_default();
+    let mut validator = Validator::new(allow, max_chars);
+    let mut problems: Vec<Problem> = Vec::new();
+    let mut records = Vec::new();
+    let mut read = 0usize;
+    for input in inputs {
+        let ingested = ingest::read_file(input, mapping.as_ref());
+        problems.extend(ingested.problems);
+        read += ingested.records.len();
+        for raw in &ingested.records {
+            match validator.check(raw) {
+                Ok(r) => records.push(r),
+                Err(p) => problems.extend(p),
+            }
+        }
+    }
+    for p in &problems {
+        eprintln!("{p}");
+    }
+    if !problems.is_empty() && !skip_invalid {
+        return Err(Failure(2, format!("{} problems in the input; nothing was written (use --skip-invalid to build from the valid records)", problems.len())));
+    }
+    if records.is_empty() {
+        return Err(Failure(2, "no valid records; nothing was written".into()));
+    }
+    if !problems.is_empty() {
+        eprintln!("skipped {} invalid records ({} problems)", read - records.len(), problems.len());
+    }
+    eprintln!("{}", confidentiality_report(&records));
+    let mut counts = Counts::default();
+    for r in &records {
+        match r.kind() {
+            Kind::Need => counts.needs += 1,
+            Kind::Challenge => counts.challenges += 1,
+            Kind::Result => counts.results += 1,
+        }
+    }
+    let public: Vec<_> = records.iter().map(Record::public).collect();
+    let bar = if public.len() > 2000 && std::io::stderr().is_terminal() {
+        indicatif::ProgressBar::new(public.len() as u64)
+    } else {
+        indicatif::ProgressBar::hidden()
+    };
+    let files = index::build(&public, &|n| bar.inc(n))?;
+    bar.finish_and_clear();
+    let bytes = bundle::write(counts, &files);
+    std::fs::create_dir_all(out).map_err(|e| format!("{}: {e}", out.display()))?;
+    let target = out.join(bundle::FILE_NAME);
+    let tmp = out.join(format!(".{}.{}.tmp", bundle::FILE_NAME, std::process::id()));
+    let written = std::fs::File::create(&tmp).and_then(|mut f| {
+        f.write_all(&bytes)?;
+        f.sync_all()
+    });
+    if let Err(e) = written.and_then(|()| std::fs::rename(&tmp, &target)) {
+        let _ = std::fs::remove_file(&tmp);
+        return Err(Failure(1, format!("{}: {e}", target.display())));
+    }
+    eprintln!("wrote {} ({} records, {} bytes) in {:.1}s", target.display(), public.len(), bytes.len(), started.elapsed().as_secs_f64());
+    Ok(())
+}
+
+fn evaluate(engine: &Engine, queries: &Path, mode: Mode, qrels: Option<&Path>, run: Option<&Path>, limit: usize) -> Result<(), Failure> {
+    let text = std::fs::read_to_string(queries).map_err(|e| format!("{}: {e}", queries.display()))?;
+    let mut runs: HashMap<String, Vec<String>> = HashMap::new();
+    let mut trec = String::new();
+    let mut latencies = Vec::new();
+    for (i, line) in text.lines().enumerate() {
+        if line.trim().is_empty() {
+            continue;
+        }
+        let (qid, q) = line.split_once('\t').ok_or_else(|| Failure(2, format!("{}:{}: expected qid<TAB>text", queries.display(), i + 1)))?;
+        let t = Instant::now();
+        let ranked: Vec<(String, f32)> = match mode {
+            Mode::Search => engine.rank(q, limit)?,
+            Mode::Match => {
+                let req = MatchRequest { text: Some(q.to_string()), size: limit, ..MatchRequest::default() };
+                engine.match_records(&req)?.hits.into_iter().map(|h| (h.id, h.score)).collect()
+            }
+        };
+        latencies.push(t.elapsed().as_secs_f64() * 1000.0);
+        for (rank, (id, score)) in ranked.iter().enumerate() {
+            trec.push_str(&format!("{qid} Q0 {id} {} {score} techmatch\n", rank + 1));
+        }
+        runs.insert(qid.to_string(), ranked.into_iter().map(|r| r.0).collect());
+    }
+    if let Some(path) = run {
+        std::fs::write(path, &trec).map_err(|e| format!("{}: {e}", path.display()))?;
+    }
+    latencies.sort_by(f64::total_cmp);
+    let pct = |p: f64| latencies.get(((latencies.len() as f64 - 1.0) * p).round() as usize).copied().unwrap_or(0.0);
+    println!("queries {}  latency p50 {:.2} ms  p95 {:.2} ms", latencies.len(), pct(0.5), pct(0.95));
+    if let Some(path) = qrels {
+        let q = std::fs::read_to_string(path).map_err(|e| format!("{}: {e}", path.display()))?;
+        let qrels = eval::parse_qrels(&q).map_err(|e| Failure(2, format!("{}: {e}", path.display())))?;
+        let m = eval::evaluate(&runs, &qrels);
+        println!("nDCG@10 {:.4}  MRR@10 {:.4}  Recall@100 {:.4}  ({} judged queries)", m.ndcg10, m.mrr10, m.recall100, m.queries);
+    }
+    Ok(())
+}

@@ -1,0 +1,644 @@
+//! Search: opens a bundle and answers full-text queries with filters, facets, paging and snippets.
+//!
+//! Query syntax: free words (any order, Chinese or English), `"exact phrase"` (must occur),
+//! `-word` or `-"phrase"` (must not occur). Free text scores BM25 over title (×2), keywords
+//! (×2) and body, plus a boost for records holding the free text verbatim, so exact matches
+//! come first. Facet counts are disjunctive: a field's counts ignore that field's own filter,
+//! so a broker sees what ticking another value would add.
+
+use std::collections::{BTreeMap, HashSet};
+use std::ops::Bound;
+
+use serde::{Deserialize, Serialize};
+use tantivy::collector::{Collector, Count, SegmentCollector, TopDocs};
+use tantivy::columnar::StrColumn;
+use tantivy::query::{AllQuery, BooleanQuery, BoostQuery, ConstScoreQuery, Occur, PhraseQuery, Query, RangeQuery, TermQuery};
+use tantivy::schema::{Field, IndexRecordOption, Value};
+use tantivy::{DocAddress, DocId, Index, Order, ReloadPolicy, Score, Searcher, SegmentReader, TantivyDocument, Term};
+
+use crate::bundle::{Bundle, Header};
+use crate::index::{self, Fields, TAG_FIELDS, TEXT_FIELDS};
+use crate::record::{parse_date, PublicRecord};
+use crate::tokenize::{self, Term as Token};
+use crate::Error;
+
+/// Largest page a query may ask for.
+pub const MAX_PAGE_SIZE: usize = 1000;
+/// Longest query text accepted (characters); longer input is cut, not rejected.
+pub const MAX_QUERY_CHARS: usize = 2000;
+/// How free text becomes a query; the defaults are what `eval` measured best (BENCHMARKS.md).
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct QueryOptions {
+    /// Also score the single characters inside CJK words (not only bigrams).
+    pub unigrams: bool,
+    /// Weight of a verbatim (phrase) match of each free word; 0 turns it off.
+    pub verbatim_boost: f32,
+}
+
+impl Default for QueryOptions {
+    fn default() -> Self {
+        QueryOptions { unigrams: true, verbatim_boost: 8.0 }
+    }
+}
+/// Characters of body text in a snippet.
+const SNIPPET_CHARS: usize = 120;
+
+/// How results are ordered.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Sort {
+    /// Best match first (newest first when there is no query text).
+    #[default]
+    Relevance,
+    /// Newest publication first.
+    Date,
+    /// Closest deadline first.
+    Deadline,
+}
+
+/// An inclusive TRL range; either end may be open.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct TrlRange {
+    pub min: Option<u8>,
+    pub max: Option<u8>,
+}
+
+/// What a broker asks for.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct SearchRequest {
+    pub q: String,
+    /// `need`, `challenge`, `result`, or `needs` for needs and challenges together.
+    pub kind: Option<String>,
+    /// Tag filters: AND across fields, OR within one field.
+    pub filters: BTreeMap<String, Vec<String>>,
+    pub trl: Option<TrlRange>,
+    /// Only records whose deadline has not passed.
+    pub open: bool,
+    pub sort: Sort,
+    /// 1-based.
+    pub page: usize,
+    pub size: usize,
+    /// Today as `YYYY-MM-DD`, for `open` (defaults to the caller's clock).
+    pub today: Option<String>,
+}
+
+impl Default for SearchRequest {
+    fn default() -> Self {
+        SearchRequest { q: String::new(), kind: None, filters: BTreeMap::new(), trl: None, open: false, sort: Sort::Relevance, page: 1, size: 10, today: None }
+    }
+}
+
+/// One result of a search.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Hit {
+    pub id: String,
+    pub kind: String,
+    pub title: String,
+    pub score: f32,
+    pub snippet: String,
+    /// `[start, end)` ranges in `snippet`, in UTF-16 code units (as JavaScript counts).
+    pub highlights: Vec<[usize; 2]>,
+    /// Ranges in `title`, same units.
+    pub title_highlights: Vec<[usize; 2]>,
+    pub tags: BTreeMap<String, Vec<String>>,
+}
+
+/// Facet counts: field → value → number of records.
+pub type Facets = BTreeMap<String, BTreeMap<String, u64>>;
+
+/// The answer to a [`SearchRequest`].
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct SearchResponse {
+    pub total: usize,
+    pub hits: Vec<Hit>,
+    pub facets: Facets,
+}
+
+/// Counts of the bundle, for `inspect` and `stats()`.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Stats {
+    pub format_version: u32,
+    pub tokenizer: String,
+    pub bundle_bytes: u64,
+    pub records: u64,
+    pub counts: crate::bundle::Counts,
+    /// Every tag value with its number of records.
+    pub facets: Facets,
+    pub files: Vec<crate::bundle::FileEntry>,
+}
+
+/// An opened bundle, ready to search and match. Cheap to share; never writes.
+pub struct Engine {
+    pub(crate) searcher: Searcher,
+    pub(crate) fields: Fields,
+    header: Header,
+    bundle_bytes: u64,
+    /// How free text is turned into a query.
+    pub options: QueryOptions,
+}
+
+/// The parts of a query text.
+#[derive(Debug, Default, PartialEq)]
+pub(crate) struct ParsedQuery {
+    pub free: Vec<String>,
+    pub phrases: Vec<String>,
+    pub excluded: Vec<String>,
+}
+
+/// Splits query text into free words, `"phrases"` and `-exclusions`.
+pub(crate) fn parse_query(q: &str) -> ParsedQuery {
+    let q: String = q.chars().take(MAX_QUERY_CHARS).collect();
+    let mut out = ParsedQuery::default();
+    let mut rest = q.as_str();
+    loop {
+        rest = rest.trim_start();
+        if rest.is_empty() {
+            break;
+        }
+        let negative = rest.starts_with('-') && rest.len() > 1;
+        let body = if negative { &rest[1..] } else { rest };
+        let (piece, quoted, next) = if let Some(inner) = body.strip_prefix(['"', '“']) {
+            match inner.find(['"', '”']) {
+                Some(end) => {
+                    let close = inner[end..].chars().next().map_or(1, char::len_utf8);
+                    (&inner[..end], true, &inner[end + close..])
+                }
+                None => (inner, true, ""),
+            }
+        } else {
+            let end = body.find(char::is_whitespace).unwrap_or(body.len());
+            (&body[..end], false, &body[end..])
+        };
+        if !piece.trim().is_empty() {
+            let target = match (negative, quoted) {
+                (true, _) => &mut out.excluded,
+                (false, true) => &mut out.phrases,
+                (false, false) => &mut out.free,
+            };
+            target.push(piece.trim().to_string());
+        }
+        rest = next;
+    }
+    out
+}
+
+/// Today as days since 1970, from a request or the clock.
+pub(crate) fn today(given: Option<&str>) -> Result<i64, Error> {
+    match given {
+        Some(s) => parse_date(s).ok_or_else(|| Error::Request(format!("today: not a date in YYYY-MM-DD form: {s:?}"))),
+        None => Ok(crate::clock::today()),
+    }
+}
+
+fn boxed(q: impl Query + 'static) -> Box<dyn Query> {
+    Box::new(q)
+}
+
+/// UTF-16 ranges of `spans` (byte ranges into `text`), merged where they touch.
+fn utf16_ranges(text: &str, mut spans: Vec<(usize, usize)>) -> Vec<[usize; 2]> {
+    spans.sort();
+    let mut merged: Vec<(usize, usize)> = Vec::new();
+    for (a, b) in spans {
+        match merged.last_mut() {
+            Some(last) if a <= last.1 => last.1 = last.1.max(b),
+            _ => merged.push((a, b)),
+        }
+    }
+    let u16_at = |byte: usize| text[..byte].encode_utf16().count();
+    merged.into_iter().map(|(a, b)| [u16_at(a), u16_at(b)]).collect()
+}
+
+/// The terms to highlight: what chains (words, bigrams) plus lone characters typed on their own.
+pub(crate) fn highlight_terms(parsed: &ParsedQuery) -> HashSet<String> {
+    parsed.free.iter().chain(&parsed.phrases).flat_map(|t| tokenize::terms(t)).filter(|t| t.chain).map(|t| t.text).collect()
+}
+
+/// Byte spans of `text` whose tokens are in `terms`.
+fn matching_spans(text: &str, terms: &HashSet<String>) -> Vec<(usize, usize)> {
+    tokenize::terms(text).into_iter().filter(|t| t.chain && terms.contains(&t.text)).map(|t| (t.from, t.to)).collect()
+}
+
+/// A window of `body` around the densest cluster of query terms, with highlight ranges.
+pub(crate) fn snippet(body: &str, terms: &HashSet<String>) -> (String, Vec<[usize; 2]>) {
+    let spans = matching_spans(body, terms);
+    let chars: Vec<(usize, char)> = body.char_indices().collect();
+    if chars.len() <= SNIPPET_CHARS {
+        return (body.to_string(), utf16_ranges(body, spans));
+    }
+    // Best window start (in chars): the one covering the most distinct matched terms.
+    let char_of = |byte: usize| chars.partition_point(|(b, _)| *b < byte);
+    let starts: Vec<usize> = spans.iter().map(|s| char_of(s.0)).collect();
+    let mut best = (0usize, 0usize);
+    for &s in &starts {
+        let from = s.saturating_sub(SNIPPET_CHARS / 6);
+        let covered: HashSet<&str> = spans
+            .iter()
+            .zip(&starts)
+            .filter(|(_, c)| **c >= from && **c < from + SNIPPET_CHARS)
+            .map(|(sp, _)| &body[sp.0..sp.1])
+            .collect();
+        if covered.len() > best.1 {
+            best = (from, covered.len());
+        }
+    }
+    let from = best.0.min(chars.len() - SNIPPET_CHARS);
+    let to = from + SNIPPET_CHARS;
+    let (a, b) = (chars[from].0, chars.get(to).map_or(body.len(), |c| c.0));
+    let prefix = if from > 0 { "…" } else { "" };
+    let suffix = if b < body.len() { "…" } else { "" };
+    let text = format!("{prefix}{}{suffix}", &body[a..b]);
+    let shift = prefix.len();
+    let inside = spans.into_iter().filter(|s| s.0 >= a && s.1 <= b).map(|s| (s.0 - a + shift, s.1 - a + shift)).collect();
+    let ranges = utf16_ranges(&text, inside);
+    (text, ranges)
+}
+
+impl Engine {
+    /// Opens a verified bundle.
+    pub fn open(bundle: Bundle) -> Result<Engine, Error> {
+        let index = Index::open(bundle.directory()).map_err(|e| Error::Bundle(format!("cannot open the index inside the bundle: {e}")))?;
+        index::register_analyzer(&index);
+        let fields = Fields::from_schema(&index.schema()).map_err(|e| Error::Bundle(format!("index schema is not techmatch's: {e}")))?;
+        let reader = index
+            .reader_builder()
+            .reload_policy(ReloadPolicy::Manual)
+            .num_warming_threads(0)
+            .try_into()
+            .map_err(|e| Error::Bundle(format!("cannot read the index: {e}")))?;
+        Ok(Engine { searcher: reader.searcher(), fields, header: bundle.header.clone(), bundle_bytes: bundle.size, options: QueryOptions::default() })
+    }
+
+    pub fn header(&self) -> &Header {
+        &self.header
+    }
+
+    fn text_term(&self, field: Field, text: &str) -> Term {
+        Term::from_field_text(field, text)
+    }
+
+    /// Term clauses for `tokens` over every text field (BM25, field-weighted), any of which may match.
+    pub(crate) fn text_query(&self, tokens: &[Token], with_unigrams: bool) -> Option<Box<dyn Query>> {
+        let mut clauses: Vec<(Occur, Box<dyn Query>)> = Vec::new();
+        let mut seen = HashSet::new();
+        let picked: Vec<&Token> = tokens.iter().filter(|t| with_unigrams || t.chain).collect();
+        for (name, weight) in TEXT_FIELDS {
+            let field = self.fields.text(name);
+            for t in &picked {
+                if seen.insert((name, t.text.as_str())) {
+                    let q = TermQuery::new(self.text_term(field, &t.text), IndexRecordOption::WithFreqs);
+                    clauses.push((Occur::Should, boxed(BoostQuery::new(boxed(q), weight))));
+                }
+            }
+        }
+        (!clauses.is_empty()).then(|| boxed(BooleanQuery::new(clauses)))
+    }
+
+    /// Matches the chaining tokens as one phrase in any text field (`None` under two tokens).
+    fn phrase_query(&self, tokens: &[Token]) -> Option<Box<dyn Query>> {
+        let chain: Vec<&Token> = tokens.iter().filter(|t| t.chain).collect();
+        if chain.len() < 2 {
+            return None;
+        }
+        let base = chain[0].position;
+        let per_field = TEXT_FIELDS
+            .iter()
+            .map(|(name, weight)| {
+                let field = self.fields.text(name);
+                let terms = chain.iter().map(|t| (t.position - base, self.text_term(field, &t.text))).collect();
+                (Occur::Should, boxed(BoostQuery::new(boxed(PhraseQuery::new_with_offset(terms)), *weight)))
+            })
+            .collect();
+        Some(boxed(BooleanQuery::new(per_field)))
+    }
+
+    /// A query that matches `text` exactly (one token: the term; more: the phrase).
+    fn exact_query(&self, text: &str) -> Option<Box<dyn Query>> {
+        let tokens = tokenize::terms(text);
+        if let Some(p) = self.phrase_query(&tokens) {
+            return Some(p);
+        }
+        let t = tokens.iter().find(|t| t.chain)?;
+        let per_field = TEXT_FIELDS
+            .iter()
+            .map(|(name, _)| (Occur::Should, boxed(TermQuery::new(self.text_term(self.fields.text(name), &t.text), IndexRecordOption::WithFreqs))))
+            .collect();
+        Some(boxed(BooleanQuery::new(per_field)))
+    }
+
+    fn tag_query(&self, field: Field, values: &[String]) -> Box<dyn Query> {
+        let any = values
+            .iter()
+            .map(|v| (Occur::Should, boxed(TermQuery::new(Term::from_field_text(field, v), IndexRecordOption::Basic))))
+            .collect();
+        boxed(BooleanQuery::new(any))
+    }
+
+    /// Filters of a request as (tag field or "" for non-tag filters, query) pairs.
+    fn filters(&self, req: &SearchRequest, today: i64) -> Result<Vec<(&'static str, Box<dyn Query>)>, Error> {
+        let mut out = Vec::new();
+        if let Some(kind) = &req.kind {
+            let kinds: Vec<String> = match kind.as_str() {
+                "need" | "challenge" | "result" => vec![kind.clone()],
+                "needs" => vec!["need".into(), "challenge".into()],
+                other => return Err(Error::Request(format!("kind: must be need, challenge, needs or result, found {other:?}"))),
+            };
+            out.push(("kind", self.tag_query(self.fields.tag("kind").expect("kind is a tag"), &kinds)));
+        }
+        for (name, values) in &req.filters {
+            let Some(&tag) = TAG_FIELDS.iter().find(|t| *t == name) else {
+                return Err(Error::Request(format!("filters: unknown field {name:?}, expected one of {}", TAG_FIELDS.join(", "))));
+            };
+            if values.is_empty() {
+                continue;
+            }
+            let field = self.fields.tag(tag).expect("tag field");
+            out.push((tag, self.tag_query(field, values)));
+        }
+        if let Some(r) = req.trl {
+            let (lo, hi) = (r.min.unwrap_or(1), r.max.unwrap_or(9));
+            if !(1..=9).contains(&lo) || !(1..=9).contains(&hi) || lo > hi {
+                return Err(Error::Request(format!("trl: need 1 ≤ min ≤ max ≤ 9, found {lo}–{hi}")));
+            }
+            // The record's [trl_min, trl_max] overlaps the requested range.
+            let reaches = RangeQuery::new(Bound::Included(Term::from_field_u64(self.fields.trl_max, lo.into())), Bound::Unbounded);
+            let starts = RangeQuery::new(Bound::Unbounded, Bound::Included(Term::from_field_u64(self.fields.trl_min, hi.into())));
+            out.push(("", boxed(BooleanQuery::new(vec![(Occur::Must, boxed(reaches)), (Occur::Must, boxed(starts))]))));
+        }
+        if req.open {
+            out.push(("", boxed(RangeQuery::new(Bound::Included(Term::from_field_i64(self.fields.deadline, today)), Bound::Unbounded))));
+        }
+        Ok(out)
+    }
+
+    /// The text part of a query, or `None` when there is no text to score.
+    fn query_text(&self, parsed: &ParsedQuery) -> Result<Option<Box<dyn Query>>, Error> {
+        let mut clauses: Vec<(Occur, Box<dyn Query>)> = Vec::new();
+        let free: Vec<Token> = parsed.free.iter().flat_map(|f| tokenize::terms(f)).collect();
+        // All free terms score together; each free word gets its own verbatim boost.
+        let mut should: Vec<(Occur, Box<dyn Query>)> = Vec::new();
+        if let Some(q) = self.text_query(&free, self.options.unigrams) {
+            should.push((Occur::Should, q));
+        }
+        if self.options.verbatim_boost > 0.0 {
+            for word in &parsed.free {
+                if let Some(p) = self.phrase_query(&tokenize::terms(word)) {
+                    should.push((Occur::Should, boxed(BoostQuery::new(p, self.options.verbatim_boost))));
+                }
+            }
+        }
+        if !should.is_empty() {
+            clauses.push((Occur::Must, boxed(BooleanQuery::new(should))));
+        }
+        for p in &parsed.phrases {
+            match self.exact_query(p) {
+                Some(q) => clauses.push((Occur::Must, q)),
+                None => return Err(Error::Request(format!("phrase {p:?} has no searchable characters"))),
+            }
+        }
+        let positive = !clauses.is_empty();
+        for x in &parsed.excluded {
+            if let Some(q) = self.exact_query(x) {
+                clauses.push((Occur::MustNot, q));
+            }
+        }
+        Ok(match (positive, clauses.is_empty()) {
+            (_, true) => None,
+            (true, false) => Some(boxed(BooleanQuery::new(clauses))),
+            // Only exclusions: everything but them.
+            (false, false) => {
+                clauses.push((Occur::Must, boxed(ConstScoreQuery::new(boxed(AllQuery), 0.0))));
+                Some(boxed(BooleanQuery::new(clauses)))
+            }
+        })
+    }
+
+    fn combine(text: Option<&dyn Query>, filters: &[&dyn Query]) -> Box<dyn Query> {
+        let mut clauses: Vec<(Occur, Box<dyn Query>)> = Vec::new();
+        clauses.push((Occur::Must, text.map_or_else(|| boxed(ConstScoreQuery::new(boxed(AllQuery), 0.0)), |t| t.box_clone())));
+        for f in filters {
+            clauses.push((Occur::Must, boxed(ConstScoreQuery::new(f.box_clone(), 0.0))));
+        }
+        boxed(BooleanQuery::new(clauses))
+    }
+
+    /// Runs a search.
+    pub fn search(&self, req: &SearchRequest) -> Result<SearchResponse, Error> {
+        if req.size == 0 || req.size > MAX_PAGE_SIZE {
+            return Err(Error::Request(format!("size: must be from 1 to {MAX_PAGE_SIZE}, found {}", req.size)));
+        }
+        let page = req.page.max(1);
+        let offset = (page - 1).checked_mul(req.size).filter(|o| *o < u32::MAX as usize).ok_or_else(|| Error::Request(format!("page {page} is out of range")))?;
+        let today = today(req.today.as_deref())?;
+        let parsed = parse_query(&req.q);
+        let text = self.query_text(&parsed)?;
+        let filters = self.filters(req, today)?;
+        let all: Vec<&dyn Query> = filters.iter().map(|(_, q)| q.as_ref()).collect();
+        let query = Self::combine(text.as_deref(), &all);
+
+        let sort = if text.is_none() && req.sort == Sort::Relevance { Sort::Date } else { req.sort };
+        let limit = TopDocs::with_limit(req.size).and_offset(offset);
+        let filtered_fields: HashSet<&str> = filters.iter().map(|(n, _)| *n).filter(|n| !n.is_empty()).collect();
+        let unfiltered: Vec<&'static str> = TAG_FIELDS.iter().copied().filter(|f| !filtered_fields.contains(f)).collect();
+        let facet_collector = FacetCounts { fields: unfiltered.clone() };
+        let s = &self.searcher;
+        let map_err = |e: tantivy::TantivyError| Error::Index(e.to_string());
+        let (top, total, mut facets): (Vec<(Score, DocAddress)>, usize, Facets) = match sort {
+            Sort::Relevance => s.search(query.as_ref(), &(limit.order_by_score(), Count, facet_collector)).map_err(map_err)?,
+            Sort::Date | Sort::Deadline => {
+                let (field, order) = if sort == Sort::Date { ("published", Order::Desc) } else { ("deadline", Order::Asc) };
+                let (top, total, facets) = s.search(query.as_ref(), &(limit.order_by_fast_field::<i64>(field, order), Count, facet_collector)).map_err(map_err)?;
+                (top.into_iter().map(|(_, a)| (0.0, a)).collect(), total, facets)
+            }
+        };
+        // Disjunctive counts: each filtered field counted without its own filter.
+        for field in filtered_fields {
+            let others: Vec<&dyn Query> = filters.iter().filter(|(n, _)| *n != field).map(|(_, q)| q.as_ref()).collect();
+            let q = Self::combine(text.as_deref(), &others);
+            let counts = s.search(q.as_ref(), &FacetCounts { fields: vec![field] }).map_err(map_err)?;
+            facets.extend(counts);
+        }
+        let terms = highlight_terms(&parsed);
+        let hits = top.into_iter().map(|(score, addr)| self.hit(addr, score, &terms)).collect::<Result<_, _>>()?;
+        Ok(SearchResponse { total, hits, facets })
+    }
+
+    /// The public record at a document address.
+    pub(crate) fn record_at(&self, addr: DocAddress) -> Result<PublicRecord, Error> {
+        let doc: TantivyDocument = self.searcher.doc(addr).map_err(|e| Error::Index(e.to_string()))?;
+        let json = doc.get_first(self.fields.doc).and_then(|v| v.as_str()).ok_or_else(|| Error::Index("stored record missing".into()))?;
+        serde_json::from_str(json).map_err(|e| Error::Index(format!("stored record unreadable: {e}")))
+    }
+
+    fn hit(&self, addr: DocAddress, score: Score, terms: &HashSet<String>) -> Result<Hit, Error> {
+        let r = self.record_at(addr)?;
+        let (snippet, highlights) = snippet(&r.body(), terms);
+        let title_highlights = utf16_ranges(&r.title, matching_spans(&r.title, terms));
+        Ok(Hit {
+            id: r.id.clone(),
+            kind: r.kind.clone(),
+            title: r.title.clone(),
+            score,
+            snippet,
+            highlights,
+            title_highlights,
+            tags: tags_of(&r),
+        })
+    }
+
+    /// The document address of a record id.
+    pub(crate) fn address_of(&self, id: &str) -> Result<Option<DocAddress>, Error> {
+        let q = TermQuery::new(Term::from_field_text(self.fields.id, id), IndexRecordOption::Basic);
+        let top = self.searcher.search(&q, &TopDocs::with_limit(1).order_by_score()).map_err(|e| Error::Index(e.to_string()))?;
+        Ok(top.first().map(|(_, a)| *a))
+    }
+
+    /// The public record with this id.
+    pub fn get(&self, id: &str) -> Result<Option<PublicRecord>, Error> {
+        self.address_of(id)?.map(|a| self.record_at(a)).transpose()
+    }
+
+    /// Counts, facet vocabularies and file table.
+    pub fn stats(&self) -> Result<Stats, Error> {
+        let facets = self.searcher.search(&AllQuery, &FacetCounts { fields: TAG_FIELDS.to_vec() }).map_err(|e| Error::Index(e.to_string()))?;
+        Ok(Stats {
+            format_version: self.header.format_version,
+            tokenizer: self.header.tokenizer.clone(),
+            bundle_bytes: self.bundle_bytes,
+            records: self.searcher.num_docs(),
+            counts: self.header.counts.clone(),
+            facets,
+            files: self.header.files.clone(),
+        })
+    }
+
+    /// Top ids for a plain query, for `eval`: no filters, no snippets.
+    pub fn rank(&self, q: &str, limit: usize) -> Result<Vec<(String, f32)>, Error> {
+        let parsed = parse_query(q);
+        let Some(query) = self.query_text(&parsed)? else { return Ok(Vec::new()) };
+        let top = self.searcher.search(query.as_ref(), &TopDocs::with_limit(limit.max(1)).order_by_score()).map_err(|e| Error::Index(e.to_string()))?;
+        top.into_iter().map(|(s, a)| Ok((self.id_at(a)?, s))).collect()
+    }
+
+    /// The id of a document, read from the fast field (no stored-document decompression).
+    pub(crate) fn id_at(&self, addr: DocAddress) -> Result<String, Error> {
+        let reader = self.searcher.segment_reader(addr.segment_ord);
+        let col = reader.fast_fields().str("id").ok().flatten().ok_or_else(|| Error::Index("id column missing".into()))?;
+        let ord = col.term_ords(addr.doc_id).next().ok_or_else(|| Error::Index("document without id".into()))?;
+        let mut id = String::new();
+        col.ord_to_str(ord, &mut id).map_err(|e| Error::Index(e.to_string()))?;
+        Ok(id)
+    }
+}
+
+/// Tags of a record as shown on a hit card.
+pub(crate) fn tags_of(r: &PublicRecord) -> BTreeMap<String, Vec<String>> {
+    let mut tags: BTreeMap<String, Vec<String>> =
+        index::tag_values(r).into_iter().filter(|(n, v)| *n != "kind" && !v.is_empty()).map(|(n, v)| (n.to_string(), v)).collect();
+    if let (Some(lo), Some(hi)) = (r.trl_min, r.trl_max) {
+        tags.insert("trl".into(), if lo == hi { vec![lo.to_string()] } else { vec![lo.to_string(), hi.to_string()] });
+    }
+    tags
+}
+
+/// Counts tag values of the matching documents, per field, from the fast columns.
+struct FacetCounts {
+    fields: Vec<&'static str>,
+}
+
+struct SegmentFacetCounts {
+    columns: Vec<(&'static str, StrColumn, Vec<u64>)>,
+}
+
+impl Collector for FacetCounts {
+    type Fruit = Facets;
+    type Child = SegmentFacetCounts;
+
+    fn for_segment(&self, _ord: u32, segment: &SegmentReader) -> tantivy::Result<SegmentFacetCounts> {
+        let mut columns = Vec::new();
+        for &name in &self.fields {
+            if let Some(col) = segment.fast_fields().str(name)? {
+                let n = col.num_terms();
+                columns.push((name, col, vec![0u64; n]));
+            }
+        }
+        Ok(SegmentFacetCounts { columns })
+    }
+
+    fn requires_scoring(&self) -> bool {
+        false
+    }
+
+    fn merge_fruits(&self, fruits: Vec<Facets>) -> tantivy::Result<Facets> {
+        let mut out: Facets = self.fields.iter().map(|f| (f.to_string(), BTreeMap::new())).collect();
+        for fruit in fruits {
+            for (field, counts) in fruit {
+                let target = out.entry(field).or_default();
+                for (v, n) in counts {
+                    *target.entry(v).or_default() += n;
+                }
+            }
+        }
+        Ok(out)
+    }
+}
+
+impl SegmentCollector for SegmentFacetCounts {
+    type Fruit = Facets;
+
+    fn collect(&mut self, doc: DocId, _score: Score) {
+        for (_, col, counts) in &mut self.columns {
+            for ord in col.term_ords(doc) {
+                counts[ord as usize] += 1;
+            }
+        }
+    }
+
+    fn harvest(self) -> Facets {
+        let mut out = Facets::new();
+        for (name, col, counts) in self.columns {
+            let mut values = BTreeMap::new();
+            for (ord, n) in counts.into_iter().enumerate().filter(|(_, n)| *n > 0) {
+                let mut s = String::new();
+                if col.ord_to_str(ord as u64, &mut s).unwrap_or(false) {
+                    values.insert(s, n);
+                }
+            }
+            out.insert(name.to_string(), values);
+        }
+        out
+    }
+}
+
+/// Parses a search request from JSON text (the CLI's and tests' entry point).
+pub fn request_from_json(json: &str) -> Result<SearchRequest, Error> {
+    serde_json::from_str(json).map_err(|e| Error::Request(e.to_string()))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn query_syntax() {
+        let p = parse_query(r#"盐碱地 "滴灌 系统" -水稻 -"大棚" PM2.5"#);
+        assert_eq!(p.free, ["盐碱地", "PM2.5"]);
+        assert_eq!(p.phrases, ["滴灌 系统"]);
+        assert_eq!(p.excluded, ["水稻", "大棚"]);
+        assert_eq!(parse_query("  ").free.len(), 0);
+        assert_eq!(parse_query("\"unclosed").phrases, ["unclosed"]);
+        assert_eq!(parse_query("-").free, ["-"]);
+    }
+
+    #[test]
+    fn snippet_centres_on_the_terms_and_ranges_count_utf16() {
+        let body = format!("{}盐碱地改良剂{}", "甲".repeat(300), "乙".repeat(300));
+        let terms: HashSet<String> = ["盐碱", "碱地"].iter().map(|s| s.to_string()).collect();
+        let (text, ranges) = snippet(&body, &terms);
+        assert!(text.starts_with('…') && text.ends_with('…'));
+        assert_eq!(ranges.len(), 1);
+        let u16: Vec<u16> = text.encode_utf16().collect();
+        assert_eq!(String::from_utf16(&u16[ranges[0][0]..ranges[0][1]]).unwrap(), "盐碱地");
+    }
+}

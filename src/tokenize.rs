@@ -1,0 +1,226 @@
+//! Tokenize: the one analyzer that both the index builder and every query use.
+//!
+//! Text is normalised per character (NFKC, so full-width `ＰＭ２．５` reads as `PM2.5`, then
+//! lowercase) and split into runs:
+//! - a run of CJK characters yields every character (a *unigram*) and every pair of
+//!   neighbouring characters (a *bigram*); bigram `i` sits at the position of character `i`,
+//!   so a phrase query over bigrams matches exactly the verbatim text;
+//! - a run of letters and digits (with `.` between digits, as in `PM2.5` or `0.01`) yields
+//!   one word, English-stemmed when it is all letters (`coatings` → `coat`);
+//! - anything else separates.
+//!
+//! No dictionary is needed, so the WASM engine stays small; `eval` numbers for this choice
+//! are in `BENCHMARKS.md`.
+
+use std::borrow::Cow;
+
+use tantivy::tokenizer::{TextAnalyzer, Token, TokenStream, Tokenizer};
+use unicode_normalization::UnicodeNormalization;
+
+/// Identifies this tokenizer in bundle headers; bump it when tokens change.
+pub const TOKENIZER_ID: &str = "cjk-bigram+en-stem/1";
+/// Name under which the analyzer is registered in tantivy indexes.
+pub const ANALYZER_NAME: &str = "techmatch";
+/// Words longer than this (in bytes) are dropped: they are never useful search terms.
+const MAX_WORD_BYTES: usize = 64;
+
+/// One token with where it came from in the original text.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Term {
+    pub text: String,
+    /// Byte range in the original text.
+    pub from: usize,
+    pub to: usize,
+    pub position: usize,
+    /// `true` for tokens that chain into phrases (bigrams, single-character runs, words);
+    /// `false` for the unigrams inside longer CJK runs.
+    pub chain: bool,
+}
+
+fn is_cjk(c: char) -> bool {
+    matches!(c as u32,
+        0x3040..=0x30FF       // kana
+        | 0x3400..=0x4DBF     // CJK extension A
+        | 0x4E00..=0x9FFF     // CJK unified ideographs
+        | 0xF900..=0xFAFF     // compatibility ideographs
+        | 0x20000..=0x3134F)  // extensions B–G
+}
+
+#[derive(Clone, Copy, PartialEq)]
+enum Class {
+    Cjk,
+    Word,
+    Other,
+}
+
+/// Normalised characters of `text`, each with the byte range of the original character.
+fn normalised_chars(text: &str) -> Vec<(char, usize, usize)> {
+    let mut out = Vec::with_capacity(text.len());
+    for (from, c) in text.char_indices() {
+        let to = from + c.len_utf8();
+        if c.is_ascii() {
+            out.push((c.to_ascii_lowercase(), from, to));
+            continue;
+        }
+        for n in std::iter::once(c).nfkc() {
+            for l in n.to_lowercase() {
+                out.push((l, from, to));
+            }
+        }
+    }
+    out
+}
+
+fn class(c: char) -> Class {
+    if is_cjk(c) {
+        Class::Cjk
+    } else if c.is_alphanumeric() {
+        Class::Word
+    } else {
+        Class::Other
+    }
+}
+
+fn stem(word: &str) -> Cow<'_, str> {
+    if word.bytes().all(|b| b.is_ascii_lowercase()) {
+        frostem::Stemmer::new(frostem::Algorithm::English).stem(word)
+    } else {
+        Cow::Borrowed(word)
+    }
+}
+
+/// Splits `text` into search terms (see the module docs for the rules).
+pub fn terms(text: &str) -> Vec<Term> {
+    let chars = normalised_chars(text);
+    let mut out = Vec::new();
+    let mut position = 0;
+    let mut i = 0;
+    while i < chars.len() {
+        match class(chars[i].0) {
+            Class::Other => i += 1,
+            Class::Cjk => {
+                let start = i;
+                while i < chars.len() && class(chars[i].0) == Class::Cjk {
+                    i += 1;
+                }
+                let run = &chars[start..i];
+                for (k, &(c, from, to)) in run.iter().enumerate() {
+                    out.push(Term { text: c.to_string(), from, to, position, chain: run.len() == 1 });
+                    if let Some(&(next, _, next_to)) = run.get(k + 1) {
+                        let text: String = [c, next].into_iter().collect();
+                        out.push(Term { text, from, to: next_to, position, chain: true });
+                    }
+                    position += 1;
+                }
+            }
+            Class::Word => {
+                let start = i;
+                while i < chars.len() {
+                    let c = chars[i].0;
+                    let joins_digits = c == '.'
+                        && i > start
+                        && chars[i - 1].0.is_ascii_digit()
+                        && chars.get(i + 1).is_some_and(|n| n.0.is_ascii_digit());
+                    if class(c) == Class::Word || joins_digits {
+                        i += 1;
+                    } else {
+                        break;
+                    }
+                }
+                let word: String = chars[start..i].iter().map(|c| c.0).collect();
+                if word.len() <= MAX_WORD_BYTES {
+                    let text = stem(&word).into_owned();
+                    out.push(Term { text, from: chars[start].1, to: chars[i - 1].2, position, chain: true });
+                    position += 1;
+                }
+            }
+        }
+    }
+    out
+}
+
+/// The tantivy face of [`terms`], registered as [`ANALYZER_NAME`].
+#[derive(Clone, Default)]
+pub struct TechTokenizer;
+
+/// Token stream over pre-computed [`terms`].
+pub struct TechTokenStream {
+    tokens: Vec<Token>,
+    next: usize,
+}
+
+impl Tokenizer for TechTokenizer {
+    type TokenStream<'a> = TechTokenStream;
+    fn token_stream<'a>(&'a mut self, text: &'a str) -> TechTokenStream {
+        let tokens = terms(text)
+            .into_iter()
+            .map(|t| Token {
+                offset_from: t.from,
+                offset_to: t.to,
+                position: t.position,
+                text: t.text,
+                position_length: 1,
+            })
+            .collect();
+        TechTokenStream { tokens, next: 0 }
+    }
+}
+
+impl TokenStream for TechTokenStream {
+    fn advance(&mut self) -> bool {
+        self.next += 1;
+        self.next <= self.tokens.len()
+    }
+    fn token(&self) -> &Token {
+        &self.tokens[self.next - 1]
+    }
+    fn token_mut(&mut self) -> &mut Token {
+        &mut self.tokens[self.next - 1]
+    }
+}
+
+/// The analyzer every techmatch index registers under [`ANALYZER_NAME`].
+pub fn analyzer() -> TextAnalyzer {
+    TextAnalyzer::from(TechTokenizer)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn texts(s: &str) -> Vec<String> {
+        terms(s).into_iter().map(|t| t.text).collect()
+    }
+
+    #[test]
+    fn cjk_runs_give_unigrams_and_bigrams() {
+        assert_eq!(texts("盐碱地"), ["盐", "盐碱", "碱", "碱地", "地"]);
+        let t = terms("盐碱地");
+        assert_eq!((t[1].position, t[3].position), (0, 1), "bigram i sits at character i");
+        assert!(!t[0].chain && t[1].chain);
+        assert!(terms("盐")[0].chain, "a lone character chains");
+    }
+
+    #[test]
+    fn words_numbers_and_model_codes() {
+        assert_eq!(texts("PM2.5浓度"), ["pm2.5", "浓", "浓度", "度"]);
+        assert_eq!(texts("CBN刀具 3003铝合金"), ["cbn", "刀", "刀具", "具", "3003", "铝", "铝合", "合", "合金", "金"]);
+        assert_eq!(texts("Anti-corrosion coatings"), ["anti", "corros", "coat"]);
+        assert_eq!(texts("版本 1.2."), ["版", "版本", "本", "1.2"]);
+    }
+
+    #[test]
+    fn fullwidth_folds_and_offsets_point_into_the_original() {
+        let s = "采用ＰＭ２．５传感器";
+        let t = terms(s);
+        let pm = t.iter().find(|t| t.text == "pm2.5").expect("full-width code folds");
+        assert_eq!(&s[pm.from..pm.to], "ＰＭ２．５");
+    }
+
+    #[test]
+    fn overlong_words_are_dropped() {
+        let long = "a".repeat(100);
+        assert!(terms(&long).is_empty());
+        assert_eq!(texts(&format!("{long} ok")), ["ok"]);
+    }
+}

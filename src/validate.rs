@@ -1,0 +1,495 @@
+//! Validate: turns raw field maps from any input into typed [`Record`]s, listing every problem.
+//!
+//! Each problem names its place as `file:line-or-row: id: field: reason`, so an office can fix
+//! its spreadsheet in one pass. Duplicate ids are checked across all inputs by [`Validator`].
+
+use std::collections::{BTreeMap, BTreeSet, HashMap};
+use std::fmt;
+
+use serde_json::{Map, Value};
+
+use crate::record::{parse_date, Common, Ipr, Kind, Need, Price, Record, ResearchResult};
+use crate::taxonomy;
+
+/// Where a record came from: `file:line` for JSON and CSV, `file:sheet:row` for XLSX.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Location {
+    pub file: String,
+    pub place: String,
+}
+
+impl fmt::Display for Location {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{}:{}", self.file, self.place)
+    }
+}
+
+/// One thing wrong with the input.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Problem {
+    pub location: Location,
+    /// The record id, or `-` when unknown.
+    pub id: String,
+    pub field: String,
+    pub reason: String,
+}
+
+impl fmt::Display for Problem {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{}: {}: {}: {}", self.location, self.id, self.field, self.reason)
+    }
+}
+
+/// A record as read from a file, before validation: field name → JSON value.
+#[derive(Debug, Clone)]
+pub struct RawRecord {
+    pub location: Location,
+    pub fields: Map<String, Value>,
+}
+
+/// The text limits of the schema, in characters of Chinese text; English gets [`EN_FACTOR`]×.
+const TITLE_MAX: usize = 60;
+const TEXT_MAX: usize = 500;
+const ADVANTAGES_MAX: usize = 2000;
+const SHORT_MAX: usize = 200;
+const KEYWORD_MAX: usize = 30;
+/// English words are longer than Chinese characters: limits scale by this much for `lang = "en"`.
+const EN_FACTOR: usize = 6;
+const MAX_KEYWORDS: usize = 5;
+const MAX_LIST: usize = 20;
+const MAX_ID: usize = 64;
+
+const COMMON_FIELDS: [&str; 13] = [
+    "id", "kind", "title", "summary", "keywords", "industries", "fields", "region", "region_name",
+    "deadline", "published", "lang", "contact",
+];
+const NEED_FIELDS: [&str; 14] = [
+    "problem", "key_requirements", "expected_outcome", "trl_min", "trl_max", "coop_modes",
+    "budget_min", "budget_max", "bounty", "org", "credit_code", "anonymous", "public_alias",
+    "intended_partners",
+];
+const RESULT_FIELDS: [&str; 8] =
+    ["result_type", "advantages", "trl", "ipr", "transfer_modes", "price", "holder", "inventors"];
+
+/// Whether `name` is a field of the canonical schema (of either kind).
+pub fn is_schema_field(name: &str) -> bool {
+    COMMON_FIELDS.contains(&name) || NEED_FIELDS.contains(&name) || RESULT_FIELDS.contains(&name)
+}
+
+/// Whether `name` holds a list (mapped from a delimited cell in CSV and XLSX).
+pub fn is_list_field(name: &str) -> bool {
+    matches!(name, "keywords" | "industries" | "fields" | "coop_modes" | "transfer_modes" | "inventors" | "intended_partners")
+}
+
+/// Validates records one by one and ids across all of them.
+#[derive(Default)]
+pub struct Validator {
+    /// Required fields the source is known not to have (from a mapping's `allow_missing`).
+    pub allow_missing: BTreeSet<String>,
+    /// Text limits raised for this source (from a mapping's `max_chars`).
+    pub max_chars: BTreeMap<String, usize>,
+    seen_ids: HashMap<String, Location>,
+}
+
+impl Validator {
+    pub fn new(allow_missing: BTreeSet<String>, max_chars: BTreeMap<String, usize>) -> Self {
+        Validator { allow_missing, max_chars, seen_ids: HashMap::new() }
+    }
+
+    /// Checks one raw record; on success the id is remembered for the duplicate check.
+    pub fn check(&mut self, raw: &RawRecord) -> Result<Record, Vec<Problem>> {
+        let mut c = Checker { map: &raw.fields, allow_missing: &self.allow_missing, max_chars: &self.max_chars, problems: Vec::new(), lang_factor: 1 };
+        let id = c.id();
+        let record = c.record(id.as_deref().unwrap_or("-"));
+        let id_text = id.clone().unwrap_or_else(|| "-".into());
+        let mut problems: Vec<Problem> = c
+            .problems
+            .into_iter()
+            .map(|(field, reason)| Problem { location: raw.location.clone(), id: id_text.clone(), field, reason })
+            .collect();
+        if let Some(id) = &id {
+            if let Some(first) = self.seen_ids.get(id) {
+                problems.push(Problem {
+                    location: raw.location.clone(),
+                    id: id.clone(),
+                    field: "id".into(),
+                    reason: format!("duplicate id, first seen at {first}"),
+                });
+            } else if problems.is_empty() {
+                self.seen_ids.insert(id.clone(), raw.location.clone());
+            }
+        }
+        match record {
+            Some(r) if problems.is_empty() => Ok(r),
+            _ => Err(problems),
+        }
+    }
+}
+
+struct Checker<'a> {
+    map: &'a Map<String, Value>,
+    allow_missing: &'a BTreeSet<String>,
+    max_chars: &'a BTreeMap<String, usize>,
+    problems: Vec<(String, String)>,
+    lang_factor: usize,
+}
+
+fn type_name(v: &Value) -> &'static str {
+    match v {
+        Value::Null => "null",
+        Value::Bool(_) => "a boolean",
+        Value::Number(_) => "a number",
+        Value::String(_) => "a string",
+        Value::Array(_) => "an array",
+        Value::Object(_) => "an object",
+    }
+}
+
+/// A reason to reject text: control characters other than tab and newlines.
+fn bad_chars(s: &str) -> Option<String> {
+    s.chars()
+        .find(|c| c.is_control() && !matches!(c, '\n' | '\r' | '\t'))
+        .map(|c| format!("contains control character U+{:04X}", c as u32))
+}
+
+impl<'a> Checker<'a> {
+    fn problem(&mut self, field: &str, reason: impl Into<String>) {
+        self.problems.push((field.to_string(), reason.into()));
+    }
+
+    /// The value of `field`, treating `null` and blank strings as absent.
+    fn get(&self, field: &str) -> Option<&'a Value> {
+        let map: &'a Map<String, Value> = self.map;
+        match map.get(field) {
+            None | Some(Value::Null) => None,
+            Some(Value::String(s)) if s.trim().is_empty() => None,
+            Some(Value::Array(a)) if a.is_empty() => None,
+            Some(v) => Some(v),
+        }
+    }
+
+    fn missing(&mut self, field: &str, required: bool) {
+        if required && !self.allow_missing.contains(field) {
+            self.problem(field, "required field is missing");
+        }
+    }
+
+    fn string(&mut self, field: &str, required: bool, max_chars: usize) -> Option<String> {
+        let Some(v) = self.get(field) else {
+            self.missing(field, required);
+            return None;
+        };
+        let Value::String(s) = v else {
+            let t = type_name(v);
+            self.problem(field, format!("expected a string, found {t}"));
+            return None;
+        };
+        let s = s.trim().to_string();
+        let n = s.chars().count();
+        if n > max_chars {
+            self.problem(field, format!("too long: {n} characters, at most {max_chars}"));
+            return None;
+        }
+        if let Some(reason) = bad_chars(&s) {
+            self.problem(field, reason);
+            return None;
+        }
+        Some(s)
+    }
+
+    fn text(&mut self, field: &str, required: bool, max_chars: usize) -> Option<String> {
+        let limit = self.max_chars.get(field).copied().unwrap_or(max_chars * self.lang_factor);
+        self.string(field, required, limit)
+    }
+
+    /// A list of strings; each is checked (and canonicalised) by `canon`.
+    fn list(
+        &mut self,
+        field: &str,
+        required: bool,
+        max_items: usize,
+        canon: impl Fn(&str) -> Result<String, String>,
+    ) -> Vec<String> {
+        let Some(v) = self.get(field) else {
+            self.missing(field, required);
+            return Vec::new();
+        };
+        let Value::Array(items) = v else {
+            let t = type_name(v);
+            self.problem(field, format!("expected an array of strings, found {t}"));
+            return Vec::new();
+        };
+        if items.len() > max_items {
+            self.problem(field, format!("{} items, at most {max_items}", items.len()));
+            return Vec::new();
+        }
+        let mut out: Vec<String> = Vec::new();
+        for (i, item) in items.iter().enumerate() {
+            match item {
+                Value::String(s) => match bad_chars(s).map_or_else(|| canon(s.trim()), Err) {
+                    Ok(c) if !out.contains(&c) => out.push(c),
+                    Ok(_) => {}
+                    Err(reason) => self.problem(field, format!("item {}: {reason}", i + 1)),
+                },
+                other => {
+                    let t = type_name(other);
+                    self.problem(field, format!("item {}: expected a string, found {t}", i + 1));
+                }
+            }
+        }
+        out
+    }
+
+    fn number(&mut self, field: &str, required: bool) -> Option<f64> {
+        let v = self.get(field);
+        match v {
+            None => {
+                self.missing(field, required);
+                None
+            }
+            Some(Value::Number(n)) => match n.as_f64() {
+                Some(x) if x >= 0.0 && x.is_finite() => Some(x),
+                _ => {
+                    self.problem(field, format!("must be a non-negative number, found {n}"));
+                    None
+                }
+            },
+            Some(other) => {
+                let t = type_name(other);
+                self.problem(field, format!("expected a number, found {t}"));
+                None
+            }
+        }
+    }
+
+    fn trl(&mut self, field: &str) -> Option<u8> {
+        let v = self.get(field)?.clone();
+        match v.as_u64() {
+            Some(t @ 1..=9) => Some(t as u8),
+            _ => {
+                self.problem(field, format!("TRL must be a whole number from 1 to 9, found {v}"));
+                None
+            }
+        }
+    }
+
+    fn required_trl(&mut self, field: &str) -> Option<u8> {
+        if self.get(field).is_none() {
+            self.missing(field, true);
+            return None;
+        }
+        self.trl(field)
+    }
+
+    fn date(&mut self, field: &str, required: bool) -> Option<String> {
+        let s = self.string(field, required, 10)?;
+        if parse_date(&s).is_none() {
+            self.problem(field, format!("not a date in YYYY-MM-DD form: {s:?}"));
+            return None;
+        }
+        Some(s)
+    }
+
+    fn boolean(&mut self, field: &str) -> bool {
+        match self.get(field) {
+            None => false,
+            Some(Value::Bool(b)) => *b,
+            Some(other) => {
+                let t = type_name(other);
+                self.problem(field, format!("expected true or false, found {t}"));
+                false
+            }
+        }
+    }
+
+    fn id(&mut self) -> Option<String> {
+        let id = self.string("id", true, MAX_ID)?;
+        if id.chars().any(char::is_whitespace) {
+            self.problem("id", format!("must not contain spaces: {id:?}"));
+            return None;
+        }
+        Some(id)
+    }
+
+    fn common(&mut self, id: &str, kind: Kind) -> Common {
+        let lang = self.string("lang", false, 2).unwrap_or_else(|| "zh".into());
+        if lang != "zh" && lang != "en" {
+            self.problem("lang", format!("must be \"zh\" or \"en\", found {lang:?}"));
+        }
+        self.lang_factor = if lang == "en" { EN_FACTOR } else { 1 };
+        let title = self.text("title", true, TITLE_MAX).unwrap_or_default();
+        let summary = self.text("summary", true, TEXT_MAX).unwrap_or_default();
+        let kw_limit = KEYWORD_MAX * self.lang_factor;
+        let keywords = self.list("keywords", false, MAX_KEYWORDS, |k| {
+            if k.chars().count() > kw_limit {
+                Err(format!("keyword longer than {kw_limit} characters"))
+            } else {
+                Ok(k.to_string())
+            }
+        });
+        let industries = self.list("industries", true, MAX_LIST, |v| {
+            taxonomy::industry(v).map(str::to_string).ok_or_else(|| format!("unknown industry {v:?}"))
+        });
+        let fields = self.list("fields", false, MAX_LIST, |v| {
+            taxonomy::FIELDS.contains(&v).then(|| v.to_string()).ok_or_else(|| format!("unknown technology field {v:?}"))
+        });
+        let region = self.string("region", true, 6);
+        if let Some(r) = &region {
+            if taxonomy::province(r).is_none() {
+                self.problem("region", format!("not a six-digit GB/T 2260 code of a known province: {r:?}"));
+            }
+        }
+        let region_name = self.string("region_name", false, SHORT_MAX);
+        let deadline = self.date("deadline", kind.is_demand());
+        let published = self.date("published", false);
+        if let (Some(p), Some(d)) = (&published, &deadline) {
+            if p > d {
+                self.problem("published", format!("published {p} is after the deadline {d}"));
+            }
+        }
+        let contact = self.string("contact", true, SHORT_MAX);
+        Common {
+            id: id.to_string(),
+            title,
+            summary,
+            keywords,
+            industries,
+            fields,
+            region,
+            region_name,
+            deadline,
+            published,
+            lang,
+            contact,
+        }
+    }
+
+    fn modes(&mut self, field: &str, vocabulary: &'static [&'static str]) -> Vec<String> {
+        self.list(field, true, vocabulary.len(), |m| {
+            vocabulary.contains(&m).then(|| m.to_string()).ok_or_else(|| format!("unknown mode {m:?}, expected one of {}", vocabulary.join(" ")))
+        })
+    }
+
+    fn need(&mut self, common: Common, challenge: bool) -> Need {
+        let problem = self.text("problem", false, TEXT_MAX);
+        let key_requirements = self.text("key_requirements", false, TEXT_MAX);
+        let expected_outcome = self.text("expected_outcome", false, TEXT_MAX);
+        let trl_min = self.trl("trl_min");
+        let trl_max = self.trl("trl_max");
+        if let (Some(lo), Some(hi)) = (trl_min, trl_max) {
+            if lo > hi {
+                self.problem("trl_min", format!("trl_min {lo} is above trl_max {hi}"));
+            }
+        }
+        let coop_modes = self.modes("coop_modes", &taxonomy::COOP_MODES);
+        let budget_min = self.number("budget_min", false);
+        let budget_max = self.number("budget_max", false);
+        if let (Some(lo), Some(hi)) = (budget_min, budget_max) {
+            if lo > hi {
+                self.problem("budget_min", format!("budget_min {lo} is above budget_max {hi}"));
+            }
+        }
+        let bounty = self.number("bounty", challenge);
+        if bounty.is_some() && !challenge {
+            self.problem("bounty", "only a challenge (kind \"challenge\") carries a bounty");
+        }
+        let anonymous = self.boolean("anonymous");
+        let org = self.string("org", true, SHORT_MAX);
+        let credit_code = self.string("credit_code", false, 18);
+        let public_alias = self.string("public_alias", anonymous, SHORT_MAX);
+        let intended_partners = self.list("intended_partners", false, MAX_LIST, |p| Ok(p.to_string()));
+        Need {
+            common,
+            challenge,
+            problem,
+            key_requirements,
+            expected_outcome,
+            trl_min,
+            trl_max,
+            coop_modes,
+            budget_min,
+            budget_max,
+            bounty,
+            org,
+            credit_code,
+            anonymous,
+            public_alias,
+            intended_partners,
+        }
+    }
+
+    fn ipr(&mut self) -> Vec<Ipr> {
+        let Some(v) = self.get("ipr").cloned() else { return Vec::new() };
+        let Value::Array(items) = v else {
+            self.problem("ipr", format!("expected an array of {{type, status, number}}, found {}", type_name(&v)));
+            return Vec::new();
+        };
+        let mut out = Vec::new();
+        for (i, item) in items.iter().enumerate() {
+            match serde_json::from_value::<Ipr>(item.clone()) {
+                Ok(ipr) if !taxonomy::IPR_TYPES.contains(&ipr.kind.as_str()) => {
+                    self.problem("ipr", format!("item {}: unknown type {:?}", i + 1, ipr.kind))
+                }
+                Ok(ipr) if !taxonomy::IPR_STATUSES.contains(&ipr.status.as_str()) => {
+                    self.problem("ipr", format!("item {}: unknown status {:?}", i + 1, ipr.status))
+                }
+                Ok(ipr) => out.push(ipr),
+                Err(e) => self.problem("ipr", format!("item {}: {e}", i + 1)),
+            }
+        }
+        out
+    }
+
+    fn result(&mut self, common: Common) -> ResearchResult {
+        let result_type = self.string("result_type", true, SHORT_MAX);
+        if let Some(t) = &result_type {
+            if !taxonomy::RESULT_TYPES.contains(&t.as_str()) {
+                self.problem("result_type", format!("unknown result type {t:?}, expected one of {}", taxonomy::RESULT_TYPES.join(" ")));
+            }
+        }
+        let advantages = self.text("advantages", true, ADVANTAGES_MAX);
+        let trl = self.required_trl("trl");
+        let ipr = self.ipr();
+        let transfer_modes = self.modes("transfer_modes", &taxonomy::TRANSFER_MODES);
+        let price = match self.get("price").cloned() {
+            None => None,
+            Some(Value::String(s)) if s.trim() == "面议" => Some(Price::Negotiable("面议".into())),
+            Some(Value::Number(_)) => self.number("price", false).map(Price::Amount),
+            Some(other) => {
+                self.problem("price", format!("expected a number (万元) or \"面议\", found {other}"));
+                None
+            }
+        };
+        let holder = self.string("holder", true, SHORT_MAX);
+        let inventors = self.list("inventors", false, MAX_LIST, |p| Ok(p.to_string()));
+        ResearchResult { common, result_type, advantages, trl, ipr, transfer_modes, price, holder, inventors }
+    }
+
+    fn record(&mut self, id: &str) -> Option<Record> {
+        let kind_text = self.string("kind", true, 16)?;
+        let Some(kind) = Kind::parse(&kind_text) else {
+            self.problem("kind", format!("must be need, challenge or result, found {kind_text:?}"));
+            return None;
+        };
+        let allowed: &[&str] = if kind.is_demand() { &NEED_FIELDS } else { &RESULT_FIELDS };
+        let unknown: Vec<String> = self
+            .map
+            .keys()
+            .filter(|k| !COMMON_FIELDS.contains(&k.as_str()) && !allowed.contains(&k.as_str()))
+            .cloned()
+            .collect();
+        for k in unknown {
+            let reason = if is_schema_field(&k) {
+                format!("not a field of a {}", kind.as_str())
+            } else {
+                "unknown field (a mapping file can rename or ignore it)".to_string()
+            };
+            self.problem(&k, reason);
+        }
+        let common = self.common(id, kind);
+        Some(match kind {
+            Kind::Result => Record::Result(self.result(common)),
+            _ => Record::Need(self.need(common, kind == Kind::Challenge)),
+        })
+    }
+}
