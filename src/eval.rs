@@ -17,16 +17,21 @@ pub struct Metrics {
     pub recall100: f64,
 }
 
-/// Parses TREC qrels lines: `qid 0 docid grade` (whitespace-separated).
+/// Parses relevance labels: TREC qrels lines `qid 0 docid grade`, or a judgements table
+/// `need_id<TAB>result_id<TAB>grade<TAB>note` with a header line (as `seeds/judgements.tsv`).
 pub fn parse_qrels(text: &str) -> Result<Qrels, String> {
     let mut qrels = Qrels::new();
     for (i, line) in text.lines().enumerate() {
         let parts: Vec<&str> = line.split_whitespace().collect();
-        if parts.is_empty() {
+        if parts.is_empty() || (i == 0 && line.starts_with("need_id\t")) {
             continue;
         }
-        let [qid, _, doc, grade] = parts[..] else {
-            return Err(format!("line {}: expected `qid 0 docid grade`, found {line:?}", i + 1));
+        let trec = parts.len() == 4 && (parts[1] == "0" || parts[1] == "Q0");
+        let table: Vec<&str> = line.split('\t').collect();
+        let (qid, doc, grade) = match (trec, table.as_slice()) {
+            (true, _) => (parts[0], parts[2], parts[3]),
+            (false, [q, d, g, ..]) => (q.trim(), d.trim(), g.trim()),
+            _ => return Err(format!("line {}: expected `qid 0 docid grade` or `need_id<TAB>result_id<TAB>grade`, found {line:?}", i + 1)),
         };
         let grade: u32 = grade.parse().map_err(|_| format!("line {}: grade {grade:?} is not a whole number", i + 1))?;
         qrels.entry(qid.to_string()).or_default().insert(doc.to_string(), grade);
@@ -121,5 +126,12 @@ mod tests {
     fn bad_qrels_name_the_line() {
         assert_eq!(parse_qrels("q1 0 a 1\nq2 0 b x").unwrap_err(), "line 2: grade \"x\" is not a whole number");
         assert!(parse_qrels("q1 a 1").unwrap_err().starts_with("line 1:"));
+    }
+
+    #[test]
+    fn judgement_tables_read_like_qrels() {
+        let q = parse_qrels("need_id\tresult_id\tgrade\tnote\nN1\tR1\t3\tsolves it, fully\nN1\tR2\t0\t\n").unwrap();
+        assert_eq!(q["N1"]["R1"], 3);
+        assert_eq!(q["N1"]["R2"], 0);
     }
 }

@@ -11,6 +11,8 @@ pub mod index;
 #[cfg(feature = "cli")]
 pub mod ingest;
 pub mod matching;
+#[cfg(feature = "cli")]
+pub mod pipeline;
 pub mod record;
 pub mod search;
 #[cfg(feature = "cli")]

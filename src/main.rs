@@ -1,20 +1,18 @@
 //! The `techmatch` command: build bundles, search and match from the terminal, evaluate, serve.
 
-use std::collections::{BTreeMap, BTreeSet, HashMap};
-use std::io::{IsTerminal, Write};
+use std::collections::HashMap;
+use std::io::IsTerminal;
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 use std::time::Instant;
 
 use clap::{Parser, Subcommand, ValueEnum};
 use tantivy::directory::OwnedBytes;
-use techmatch::bundle::{self, Bundle, Counts};
-use techmatch::ingest::{self, Mapping};
+use techmatch::bundle::{self, Bundle};
+use techmatch::ingest::Mapping;
 use techmatch::matching::{MatchRequest, MatchTags};
-use techmatch::record::{Kind, Record};
 use techmatch::search::{Engine, SearchRequest, Sort, TrlRange};
-use techmatch::validate::{Problem, Validator};
-use techmatch::{eval, index, serve};
+use techmatch::{eval, pipeline, serve};
 
 #[derive(Parser)]
 #[command(name = "techmatch", version, about = "Match enterprise technology needs with research results.", after_help = EXAMPLES)]
@@ -141,8 +139,12 @@ enum SortArg {
 
 #[derive(Clone, Copy, PartialEq, ValueEnum)]
 enum Mode {
+    /// Each query is search text.
     Search,
+    /// Each query is a need's text (no tags).
     Match,
+    /// Each query is the id of a record in the bundle: match with its text and tags.
+    MatchId,
 }
 
 #[derive(Clone, Copy, PartialEq, ValueEnum)]
@@ -268,104 +270,34 @@ fn open_bundle(path: &Path) -> Result<Engine, Failure> {
     Engine::open(bundle).map_err(|e| Failure(1, format!("{}: {e}", path.display())))
 }
 
-/// Which confidential fields a build dropped or banded, and how often.
-fn confidentiality_report(records: &[Record]) -> String {
-    let mut n: BTreeMap<&str, usize> = BTreeMap::new();
-    for r in records {
-        if r.common().contact.is_some() {
-            *n.entry("contact dropped").or_default() += 1;
-        }
-        match r {
-            Record::Need(x) => {
-                if x.anonymous && x.org.is_some() {
-                    *n.entry("org of anonymous posters dropped").or_default() += 1;
-                }
-                if x.credit_code.is_some() {
-                    *n.entry("credit_code dropped").or_default() += 1;
-                }
-                if !x.intended_partners.is_empty() {
-                    *n.entry("intended_partners dropped").or_default() += 1;
-                }
-                if x.budget_min.is_some() || x.budget_max.is_some() {
-                    *n.entry("budget published as a band").or_default() += 1;
-                }
-            }
-            Record::Result(x) => {
-                if x.ipr.iter().any(|i| i.number.is_some()) {
-                    *n.entry("ipr numbers dropped").or_default() += 1;
-                }
-            }
-        }
-    }
-    if n.is_empty() {
-        return "confidential: none present".into();
-    }
-    let parts: Vec<String> = n.iter().map(|(k, v)| format!("{k} ({v})")).collect();
-    format!("confidential: {}", parts.join(", "))
-}
-
 fn build(inputs: &[PathBuf], out: &Path, map: Option<&Path>, skip_invalid: bool) -> Result<(), Failure> {
     let started = Instant::now();
     let mapping = map.map(Mapping::load).transpose().map_err(|e| Failure(2, e))?;
-    let allow: BTreeSet<String> = mapping.iter().flat_map(|m| m.allow_missing.iter().cloned()).collect();
-    let max_chars = mapping.as_ref().map(|m| m.max_chars.clone()).unwrap_or_default();
-    let mut validator = Validator::new(allow, max_chars);
-    let mut problems: Vec<Problem> = Vec::new();
-    let mut records = Vec::new();
-    let mut read = 0usize;
-    for input in inputs {
-        let ingested = ingest::read_file(input, mapping.as_ref());
-        problems.extend(ingested.problems);
-        read += ingested.records.len();
-        for raw in &ingested.records {
-            match validator.check(raw) {
-                Ok(r) => records.push(r),
-                Err(p) => problems.extend(p),
-            }
+    let bar = indicatif::ProgressBar::hidden();
+    let built = pipeline::build(inputs, mapping.as_ref(), &|total, done| {
+        if total > 2000 && std::io::stderr().is_terminal() && bar.is_hidden() {
+            bar.set_draw_target(indicatif::ProgressDrawTarget::stderr());
+            bar.set_length(total);
         }
-    }
-    for p in &problems {
+        bar.inc(done);
+    });
+    bar.finish_and_clear();
+    for p in &built.problems {
         eprintln!("{p}");
     }
-    if !problems.is_empty() && !skip_invalid {
-        return Err(Failure(2, format!("{} problems in the input; nothing was written (use --skip-invalid to build from the valid records)", problems.len())));
+    if !built.problems.is_empty() && !skip_invalid {
+        return Err(Failure(2, format!("{} problems in the input; nothing was written (use --skip-invalid to build from the valid records)", built.problems.len())));
     }
-    if records.is_empty() {
+    let Some(bytes) = built.bundle else {
         return Err(Failure(2, "no valid records; nothing was written".into()));
-    }
-    if !problems.is_empty() {
-        eprintln!("skipped {} invalid records ({} problems)", read - records.len(), problems.len());
-    }
-    eprintln!("{}", confidentiality_report(&records));
-    let mut counts = Counts::default();
-    for r in &records {
-        match r.kind() {
-            Kind::Need => counts.needs += 1,
-            Kind::Challenge => counts.challenges += 1,
-            Kind::Result => counts.results += 1,
-        }
-    }
-    let public: Vec<_> = records.iter().map(Record::public).collect();
-    let bar = if public.len() > 2000 && std::io::stderr().is_terminal() {
-        indicatif::ProgressBar::new(public.len() as u64)
-    } else {
-        indicatif::ProgressBar::hidden()
     };
-    let files = index::build(&public, &|n| bar.inc(n))?;
-    bar.finish_and_clear();
-    let bytes = bundle::write(counts, &files);
-    std::fs::create_dir_all(out).map_err(|e| format!("{}: {e}", out.display()))?;
-    let target = out.join(bundle::FILE_NAME);
-    let tmp = out.join(format!(".{}.{}.tmp", bundle::FILE_NAME, std::process::id()));
-    let written = std::fs::File::create(&tmp).and_then(|mut f| {
-        f.write_all(&bytes)?;
-        f.sync_all()
-    });
-    if let Err(e) = written.and_then(|()| std::fs::rename(&tmp, &target)) {
-        let _ = std::fs::remove_file(&tmp);
-        return Err(Failure(1, format!("{}: {e}", target.display())));
+    if !built.problems.is_empty() {
+        eprintln!("skipped {} invalid records ({} problems)", built.skipped, built.problems.len());
     }
-    eprintln!("wrote {} ({} records, {} bytes) in {:.1}s", target.display(), public.len(), bytes.len(), started.elapsed().as_secs_f64());
+    eprintln!("{}", built.confidential);
+    let target = out.join(bundle::FILE_NAME);
+    pipeline::write_atomically(&target, &bytes).map_err(|e| Failure(1, format!("{}: {e}", target.display())))?;
+    eprintln!("wrote {} ({} records, {} bytes) in {:.1}s", target.display(), built.records, bytes.len(), started.elapsed().as_secs_f64());
     Ok(())
 }
 
@@ -382,8 +314,13 @@ fn evaluate(engine: &Engine, queries: &Path, mode: Mode, qrels: Option<&Path>, r
         let t = Instant::now();
         let ranked: Vec<(String, f32)> = match mode {
             Mode::Search => engine.rank(q, limit)?,
-            Mode::Match => {
-                let req = MatchRequest { text: Some(q.to_string()), size: limit, ..MatchRequest::default() };
+            Mode::Match | Mode::MatchId => {
+                let mut req = MatchRequest { size: limit, ..MatchRequest::default() };
+                if mode == Mode::Match {
+                    req.text = Some(q.to_string());
+                } else {
+                    req.id = Some(q.trim().to_string());
+                }
                 engine.match_records(&req)?.hits.into_iter().map(|h| (h.id, h.score)).collect()
             }
         };

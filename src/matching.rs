@@ -11,6 +11,10 @@
 //! - `open` +4 while the need's deadline has not passed; `expired` −10 after.
 //! - `region` +3 same city, +2 same province: a tie-breaker.
 //!
+//! Tags support text, they do not replace it: positive tag points are scaled by
+//! min(1, text ÷ 18), so a candidate that shares only tags with the source stays near the
+//! bottom; penalties (TRL miss, mode conflict, expired) always count in full.
+//!
 //! Candidates are the top BM25 hits for the source's strongest terms on the other side.
 
 use std::collections::{HashMap, HashSet};
@@ -48,6 +52,8 @@ const OPEN_POINTS: f32 = 4.0;
 const EXPIRED_POINTS: f32 = -10.0;
 const SAME_CITY_POINTS: f32 = 3.0;
 const SAME_PROVINCE_POINTS: f32 = 2.0;
+/// Text points from which tag evidence counts in full (30% of [`TEXT_POINTS`]).
+const TAG_GATE_POINTS: f32 = 18.0;
 
 /// Tags of a free-text source (all optional).
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
@@ -225,7 +231,13 @@ impl Engine {
             let text_points = TEXT_POINTS * (0.5 * bm25 / best_bm25 + 0.5 * coverage);
             let mut reasons = vec![reason("terms", matched_phrases(&source, &matched, &terms).join(", "), text_points)];
             let (need, result) = if source_is_need { (&source, &target) } else { (&target, &source) };
-            reasons.extend(tag_reasons(need, result, today));
+            let gate = (text_points / TAG_GATE_POINTS).min(1.0);
+            reasons.extend(tag_reasons(need, result, today).into_iter().map(|mut r| {
+                if r.contribution > 0.0 {
+                    r.contribution *= gate;
+                }
+                r
+            }));
             let score = reasons.iter().map(|r| r.contribution).sum::<f32>().clamp(0.0, 100.0);
             hits.push((score, bm25, MatchHit { id: target.id.clone(), kind: target.kind.clone(), title: target.title.clone(), score, reasons }));
         }

@@ -1,0 +1,120 @@
+//! Pipeline: the whole native build, files → ingest → validate → public records → index → bundle.
+
+use std::collections::{BTreeMap, BTreeSet};
+use std::io::Write;
+use std::path::{Path, PathBuf};
+
+use crate::bundle::{self, Counts};
+use crate::index;
+use crate::ingest::{self, Mapping};
+use crate::record::{Kind, Record};
+use crate::validate::{Problem, Validator};
+
+/// What a build produced.
+pub struct Built {
+    /// The bundle, unless no record was valid.
+    pub bundle: Option<Vec<u8>>,
+    /// Every problem found, in input order.
+    pub problems: Vec<Problem>,
+    /// Records indexed, and records left out as invalid.
+    pub records: usize,
+    pub skipped: usize,
+    /// Which confidential fields were dropped or banded, and how often.
+    pub confidential: String,
+}
+
+/// Reads, validates and indexes `inputs`; the bundle holds the valid records.
+///
+/// `progress(total, done)` is called as records are indexed.
+pub fn build(inputs: &[PathBuf], mapping: Option<&Mapping>, progress: &dyn Fn(u64, u64)) -> Built {
+    let allow: BTreeSet<String> = mapping.iter().flat_map(|m| m.allow_missing.iter().cloned()).collect();
+    let max_chars = mapping.map(|m| m.max_chars.clone()).unwrap_or_default();
+    let mut validator = Validator::new(allow, max_chars);
+    let mut problems = Vec::new();
+    let mut records = Vec::new();
+    let mut read = 0;
+    for input in inputs {
+        let ingested = ingest::read_file(input, mapping);
+        problems.extend(ingested.problems);
+        read += ingested.records.len();
+        for raw in &ingested.records {
+            match validator.check(raw) {
+                Ok(r) => records.push(r),
+                Err(p) => problems.extend(p),
+            }
+        }
+    }
+    let confidential = confidentiality_report(&records);
+    let mut counts = Counts::default();
+    for r in &records {
+        match r.kind() {
+            Kind::Need => counts.needs += 1,
+            Kind::Challenge => counts.challenges += 1,
+            Kind::Result => counts.results += 1,
+        }
+    }
+    let public: Vec<_> = records.iter().map(Record::public).collect();
+    let total = public.len() as u64;
+    let bundle = if public.is_empty() {
+        None
+    } else {
+        match index::build(&public, &|n| progress(total, n)) {
+            Ok(files) => Some(bundle::write(counts, &files)),
+            Err(e) => {
+                problems.push(Problem {
+                    location: crate::validate::Location { file: "-".into(), place: "-".into() },
+                    id: "-".into(),
+                    field: "-".into(),
+                    reason: format!("indexing failed: {e}"),
+                });
+                None
+            }
+        }
+    };
+    Built { bundle, problems, records: public.len(), skipped: read - records.len(), confidential }
+}
+
+/// Which confidential fields the build dropped or banded, and how often.
+fn confidentiality_report(records: &[Record]) -> String {
+    let mut n: BTreeMap<&str, usize> = BTreeMap::new();
+    let mut count = |what, present: bool| {
+        if present {
+            *n.entry(what).or_default() += 1;
+        }
+    };
+    for r in records {
+        count("contact dropped", r.common().contact.is_some());
+        match r {
+            Record::Need(x) => {
+                count("org of anonymous posters dropped", x.anonymous && x.org.is_some());
+                count("credit_code dropped", x.credit_code.is_some());
+                count("intended_partners dropped", !x.intended_partners.is_empty());
+                count("budget published as a band", x.budget_min.is_some() || x.budget_max.is_some());
+            }
+            Record::Result(x) => count("ipr numbers dropped", x.ipr.iter().any(|i| i.number.is_some())),
+        }
+    }
+    if n.is_empty() {
+        return "confidential: none present".into();
+    }
+    let parts: Vec<String> = n.iter().map(|(k, v)| format!("{k} ({v})")).collect();
+    format!("confidential: {}", parts.join(", "))
+}
+
+/// Writes `bytes` to `target` through a temporary file and a rename, so a reader never sees
+/// half a bundle and a failed write leaves the old one in place.
+pub fn write_atomically(target: &Path, bytes: &[u8]) -> std::io::Result<()> {
+    let dir = target.parent().filter(|p| !p.as_os_str().is_empty()).unwrap_or(Path::new("."));
+    std::fs::create_dir_all(dir)?;
+    let name = target.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default();
+    let tmp = dir.join(format!(".{name}.{}.tmp", std::process::id()));
+    let written = std::fs::File::create(&tmp).and_then(|mut f| {
+        f.write_all(bytes)?;
+        f.sync_all()
+    });
+    let result = written.and_then(|()| std::fs::rename(&tmp, target));
+    if result.is_err() {
+        let _ = std::fs::remove_file(&tmp);
+    }
+    result
+}
