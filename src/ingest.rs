@@ -441,11 +441,18 @@ const LIST_SEPARATORS: [char; 7] = [';', '；', '、', '|', ',', '，', '\n'];
 /// Turns a spreadsheet cell into the schema's type for `field`.
 fn coerce(field: &str, v: &mut Value) -> Result<(), String> {
     let Value::String(s) = v else {
-        // Numbers in list or text fields: keep as text.
         if let Value::Number(n) = v {
-            if is_list_field(field) || !matches!(field, "trl" | "trl_min" | "trl_max" | "budget_min" | "budget_max" | "bounty" | "price") {
-                *v = if is_list_field(field) { Value::Array(vec![Value::String(n.to_string())]) } else { Value::String(n.to_string()) };
-            }
+            let whole = n.as_f64().filter(|x| x.fract() == 0.0 && *x >= 0.0).map(|x| x as u64);
+            *v = match field {
+                // Spreadsheets store every number as a float: 5.0 is TRL 5.
+                "trl" | "trl_min" | "trl_max" => whole.map_or(Value::Number(n.clone()), Value::from),
+                "budget_min" | "budget_max" | "bounty" | "price" => Value::Number(n.clone()),
+                // Numbers in list or text cells are text (a keyword "3003", an id 1024).
+                f => {
+                    let text = Value::String(whole.map_or_else(|| n.to_string(), |w| w.to_string()));
+                    if is_list_field(f) { Value::Array(vec![text]) } else { text }
+                }
+            };
         }
         return Ok(());
     };

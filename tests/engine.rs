@@ -1,0 +1,234 @@
+//! Search and matching on the seeds bundle: round trip, filters, facets, snippets, both match directions.
+
+mod common;
+
+use std::collections::BTreeMap;
+
+use tantivy::directory::OwnedBytes;
+use techmatch::bundle::Bundle;
+use techmatch::matching::{MatchRequest, MatchTags};
+use techmatch::search::{Engine, SearchRequest, Sort, TrlRange};
+use techmatch::Error;
+
+const TODAY: &str = "2026-11-21";
+
+fn req(q: &str) -> SearchRequest {
+    SearchRequest { q: q.into(), size: 50, today: Some(TODAY.into()), ..SearchRequest::default() }
+}
+
+fn ids(engine: &Engine, r: &SearchRequest) -> Vec<String> {
+    engine.search(r).unwrap().hits.into_iter().map(|h| h.id).collect()
+}
+
+#[test]
+fn bundle_round_trip_keeps_every_record() {
+    let seeds = common::root().join("seeds");
+    let bytes = common::bundle_from(&[seeds.join("needs.jsonl"), seeds.join("results.jsonl")], None);
+    let bundle = Bundle::parse(OwnedBytes::new(bytes.clone())).unwrap();
+    let engine = Engine::open(bundle).unwrap();
+    let stats = engine.stats().unwrap();
+    let lines = |f: &str| std::fs::read_to_string(seeds.join(f)).unwrap().lines().filter(|l| !l.trim().is_empty()).count() as u64;
+    assert_eq!(stats.records, lines("needs.jsonl") + lines("results.jsonl"));
+    assert_eq!(stats.counts.needs + stats.counts.challenges, lines("needs.jsonl"));
+    assert_eq!(stats.counts.results, lines("results.jsonl"));
+    // Every input record comes back by id with its public fields.
+    for line in std::fs::read_to_string(seeds.join("results.jsonl")).unwrap().lines() {
+        let v: serde_json::Value = serde_json::from_str(line).unwrap();
+        let r = engine.get(v["id"].as_str().unwrap()).unwrap().expect("record by id");
+        assert_eq!(r.title, v["title"].as_str().unwrap());
+        assert_eq!(r.trl_min.map(u64::from), v["trl"].as_u64());
+    }
+    assert_eq!(engine.get("no-such-id").unwrap(), None);
+    // Same input, same index answers.
+    let again = Engine::open(Bundle::parse(OwnedBytes::new(common::bundle_from(&[seeds.join("needs.jsonl"), seeds.join("results.jsonl")], None))).unwrap()).unwrap();
+    for q in ["盐碱地", "激光熔覆", "coating", "氢"] {
+        assert_eq!(engine.search(&req(q)).unwrap(), again.search(&req(q)).unwrap(), "query {q}");
+    }
+}
+
+#[test]
+fn search_finds_chinese_english_codes_and_single_characters() {
+    let e = common::seeds();
+    let top = |q: &str| e.search(&req(q)).unwrap();
+    let r = top("盐碱地");
+    assert!(r.total >= 3 && r.hits[0].title.contains("盐碱"), "{:?}", r.hits.first());
+    assert!(top("氢").total > 0, "one-character queries find records");
+    for code in ["PM2.5", "X80", "3003", "CBN"] {
+        let res = top(code);
+        assert!(res.total > 0, "model code {code} is found");
+        let hit = &res.hits[0];
+        let rec = e.get(&hit.id).unwrap().unwrap();
+        let text = format!("{} {} {}", rec.title, rec.keywords.join(" "), rec.body()).to_lowercase();
+        assert!(text.contains(&code.to_lowercase()), "{code} top hit {} holds the code", hit.id);
+    }
+    // English, stemmed: "coatings" finds "coating".
+    let en = top("coatings");
+    assert!(en.total > 0 && en.hits.iter().any(|h| h.tags.get("lang").is_some_and(|l| l == &["en"])));
+}
+
+#[test]
+fn phrases_exclusions_and_empty_queries() {
+    let e = common::seeds();
+    let all = e.search(&req("")).unwrap();
+    assert_eq!(all.total as u64, e.stats().unwrap().records, "an empty query lists everything");
+    let loose = ids(&e, &req("激光 熔覆"));
+    let phrase = ids(&e, &req("\"激光熔覆\""));
+    assert!(!phrase.is_empty() && phrase.len() <= loose.len());
+    for id in &phrase {
+        let r = e.get(id).unwrap().unwrap();
+        assert!(format!("{}{}{}", r.title, r.keywords.join(""), r.body()).contains("激光熔覆"), "{id} holds the phrase");
+    }
+    let without = ids(&e, &req("激光 -熔覆"));
+    assert!(without.iter().all(|id| !phrase.contains(id)), "excluded records stay out");
+    let only_exclusion = e.search(&req("-激光")).unwrap();
+    assert!(only_exclusion.total > 0 && only_exclusion.total < all.total);
+}
+
+#[test]
+fn filters_and_disjunctive_facets() {
+    let e = common::seeds();
+    let mut r = req("");
+    r.kind = Some("result".into());
+    let results = e.search(&r).unwrap();
+    assert!(results.hits.iter().all(|h| h.kind == "result"));
+    let industries = &results.facets["industries"];
+    let (top_industry, n) = industries.iter().max_by_key(|(_, n)| **n).map(|(k, n)| (k.clone(), *n)).unwrap();
+
+    r.filters.insert("industries".into(), vec![top_industry.clone()]);
+    let filtered = e.search(&r).unwrap();
+    assert_eq!(filtered.total as u64, n, "facet count equals the filtered total");
+    assert_eq!(filtered.facets["industries"], *industries, "a field's own filter does not narrow its counts");
+    assert!(filtered.hits.iter().all(|h| h.tags["industries"].contains(&top_industry)));
+
+    // OR within a field, AND across fields.
+    let second = industries.iter().filter(|(k, _)| **k != top_industry).max_by_key(|(_, n)| **n).unwrap().0.clone();
+    r.filters.insert("industries".into(), vec![top_industry.clone(), second.clone()]);
+    let either = e.search(&r).unwrap();
+    assert!(either.total as u64 >= n && either.total as u64 <= n + industries[&second]);
+    let mode = either.facets["modes"].keys().next().unwrap().clone();
+    r.filters.insert("modes".into(), vec![mode.clone()]);
+    let both = e.search(&r).unwrap();
+    assert_eq!(both.total as u64, either.facets["modes"][&mode]);
+    assert!(both.hits.iter().all(|h| h.tags["modes"].contains(&mode)));
+
+    let mut bad = req("");
+    bad.filters.insert("colour".into(), vec!["red".into()]);
+    assert!(matches!(e.search(&bad), Err(Error::Request(m)) if m.contains("unknown field \"colour\"")));
+}
+
+#[test]
+fn trl_range_open_only_sorting_and_paging() {
+    let e = common::seeds();
+    let mut r = req("");
+    r.kind = Some("result".into());
+    r.trl = Some(TrlRange { min: Some(7), max: Some(9) });
+    let mature = e.search(&r).unwrap();
+    assert!(mature.total > 0);
+    assert!(mature.hits.iter().all(|h| h.tags["trl"][0].parse::<u8>().unwrap() >= 7));
+
+    let mut needs = req("");
+    needs.kind = Some("needs".into());
+    let every = e.search(&needs).unwrap().total;
+    needs.open = true;
+    let open = e.search(&needs).unwrap();
+    assert!(open.total < every, "expired needs are filtered out");
+    for h in &open.hits {
+        let d = e.get(&h.id).unwrap().unwrap().deadline.unwrap();
+        assert!(d.as_str() >= TODAY, "{} closed on {d}", h.id);
+    }
+
+    needs.sort = Sort::Deadline;
+    let by_deadline: Vec<String> = e.search(&needs).unwrap().hits.iter().map(|h| e.get(&h.id).unwrap().unwrap().deadline.unwrap()).collect();
+    assert!(by_deadline.windows(2).all(|w| w[0] <= w[1]), "{by_deadline:?}");
+    needs.sort = Sort::Date;
+    let by_date: Vec<String> = e.search(&needs).unwrap().hits.iter().map(|h| e.get(&h.id).unwrap().unwrap().published.unwrap_or_default()).collect();
+    assert!(by_date.windows(2).all(|w| w[0] >= w[1]), "{by_date:?}");
+
+    let mut page = req("");
+    page.size = 7;
+    let p1 = ids(&e, &page);
+    page.page = 2;
+    let p2 = ids(&e, &page);
+    assert_eq!(p1.len(), 7);
+    assert!(p1.iter().all(|id| !p2.contains(id)), "pages do not overlap");
+    page.size = 0;
+    assert!(e.search(&page).is_err());
+}
+
+#[test]
+fn snippets_carry_highlight_ranges_over_the_query_terms() {
+    let e = common::seeds();
+    let r = e.search(&req("盐碱地 改良")).unwrap();
+    let hit = &r.hits[0];
+    assert!(!hit.highlights.is_empty());
+    let units: Vec<u16> = hit.snippet.encode_utf16().collect();
+    for [a, b] in &hit.highlights {
+        let marked = String::from_utf16(&units[*a..*b]).unwrap();
+        assert!(marked.contains("盐碱") || marked.contains("改良") || marked.contains("碱地"), "highlight {marked:?}");
+    }
+    let title: Vec<u16> = hit.title.encode_utf16().collect();
+    assert!(hit.title_highlights.iter().any(|[a, b]| String::from_utf16(&title[*a..*b]).unwrap().contains("盐碱")));
+}
+
+fn reasons(hit: &techmatch::matching::MatchHit) -> BTreeMap<String, f32> {
+    hit.reasons.iter().map(|r| (r.kind.clone(), r.contribution)).collect()
+}
+
+#[test]
+fn match_a_need_to_results_with_reasons() {
+    let e = common::seeds();
+    let needs = e.search(&SearchRequest { kind: Some("needs".into()), size: 100, ..req("") }).unwrap();
+    for need in needs.hits.iter().take(20) {
+        let res = e.match_records(&MatchRequest { id: Some(need.id.clone()), size: 5, today: Some(TODAY.into()), ..MatchRequest::default() }).unwrap();
+        assert!(!res.hits.is_empty(), "{} has matches", need.id);
+        assert!(res.hits.iter().all(|h| h.kind == "result"));
+        assert!(res.hits.windows(2).all(|w| w[0].score >= w[1].score));
+        for h in &res.hits {
+            let sum: f32 = h.reasons.iter().map(|r| r.contribution).sum();
+            assert!((sum.clamp(0.0, 100.0) - h.score).abs() < 1e-3, "score is the sum of its reasons");
+            assert_eq!(h.reasons[0].kind, "terms");
+        }
+    }
+    // A need accepting only 合作开发 against a result offered only by 转让: a mode conflict, scored down.
+    let need = e.get("N-2026-0001").unwrap().unwrap();
+    let res = e.match_records(&MatchRequest { id: Some(need.id.clone()), size: 20, today: Some(TODAY.into()), ..MatchRequest::default() }).unwrap();
+    let top = &res.hits[0];
+    let r = reasons(top);
+    assert!(r["terms"] > 30.0, "{top:?}");
+    assert!(r.contains_key("industry") && r.contains_key("trl_fit") && r.contains_key("mode_fit"), "{top:?}");
+    let result = e.get(&top.id).unwrap().unwrap();
+    assert!(result.trl_min >= need.trl_min && result.trl_max <= need.trl_max, "trl_fit is true");
+}
+
+#[test]
+fn mode_conflict_trl_miss_and_expiry_count_against() {
+    let e = common::seeds();
+    let text = "含氯硝基芳烃 催化加氢 连续化工艺";
+    let run = |tags: MatchTags, today: &str| {
+        e.match_records(&MatchRequest { text: Some(text.into()), tags, size: 3, today: Some(today.into()), ..MatchRequest::default() }).unwrap().hits
+    };
+    let fit = run(MatchTags { modes: vec!["其他".into()], trl_min: Some(1), trl_max: Some(9), deadline: Some("2027-01-01".into()), ..MatchTags::default() }, TODAY);
+    let conflict = run(MatchTags { modes: vec!["作价入股".into()], trl_min: Some(1), trl_max: Some(2), deadline: Some("2026-01-01".into()), ..MatchTags::default() }, TODAY);
+    let id = &fit[0].id;
+    let same = conflict.iter().find(|h| &h.id == id).expect("same candidate both ways");
+    let (a, b) = (reasons(&fit[0]), reasons(same));
+    assert!(a["mode_fit"] > 0.0 && a["trl_fit"] > 0.0 && a["open"] > 0.0);
+    if let Some(c) = b.get("mode_conflict") {
+        assert!(*c < 0.0);
+    }
+    assert!(b["trl_miss"] < 0.0 && b["expired"] < 0.0);
+    assert!(same.score < fit[0].score);
+}
+
+#[test]
+fn match_a_result_to_needs() {
+    let e = common::seeds();
+    let res = e.match_records(&MatchRequest { id: Some("R-2026-0004".into()), size: 5, today: Some(TODAY.into()), ..MatchRequest::default() }).unwrap();
+    assert!(!res.hits.is_empty());
+    assert!(res.hits.iter().all(|h| h.kind == "need" || h.kind == "challenge"));
+    assert!(res.hits.iter().any(|h| h.id == "N-2026-0001"), "the hydrogenation need finds its result back: {:?}", res.hits);
+    let free = e.match_records(&MatchRequest { text: Some("Pd催化剂 硝基芳烃加氢".into()), tags: MatchTags { side: Some("result".into()), ..MatchTags::default() }, size: 5, ..MatchRequest::default() }).unwrap();
+    assert!(free.hits.iter().all(|h| h.kind != "result"));
+    assert!(matches!(e.match_records(&MatchRequest { id: Some("nope".into()), ..MatchRequest::default() }), Err(Error::NotFound(_))));
+    assert!(matches!(e.match_records(&MatchRequest::default()), Err(Error::Request(_))));
+}

@@ -1,0 +1,136 @@
+// Junk in, Error or answer out: no input makes the WASM engine trap, hang or stop answering.
+import assert from "node:assert/strict";
+import fs from "node:fs";
+import test from "node:test";
+
+import { seedBundle, throwsError, wasm } from "./helpers.mjs";
+
+const { Engine } = await wasm();
+const engine = Engine.load(fs.readFileSync(seedBundle()));
+const reference = () => {
+  const r = engine.search({ q: "盐碱地 改良", filters: { region: ["河北省"] } });
+  delete r.tookMs;
+  return r;
+};
+const before = reference();
+
+/** Calls `fn`; passes on an answer or an Error, fails on anything else thrown (a trap is a WebAssembly.RuntimeError). */
+function survives(fn, what) {
+  try {
+    fn();
+  } catch (e) {
+    assert.ok(e instanceof Error, `${what}: threw a non-Error ${e}`);
+    assert.ok(!(e instanceof WebAssembly.RuntimeError), `${what}: the engine trapped: ${e.message}`);
+    assert.ok(e.message.length > 0, `${what}: an Error without a message`);
+    return e;
+  }
+  return null;
+}
+
+test("huge strings", () => {
+  const huge = "盐碱地改良".repeat(400_000); // 2 M characters
+  const words = Array.from({ length: 50_000 }, (_, i) => `w${i}`).join(" ");
+  for (const q of [huge, words, "a".repeat(5_000_000), '"'.repeat(100_000), "-".repeat(100_000), "\u0000\uffff\ud800\udfff".repeat(10_000), "\ud800 lone surrogate"]) {
+    assert.equal(survives(() => engine.search({ q }), "search"), null);
+    assert.equal(survives(() => engine.search(q), "search string"), null);
+    survives(() => engine.match({ text: q }), "match text");
+    survives(() => engine.get(q), "get");
+  }
+  survives(() => engine.search({ q: "x", filters: { region: Array.from({ length: 20_000 }, (_, i) => `r${i}`) } }), "20k filter values");
+  survives(() => engine.match({ text: "盐碱地", tags: { industries: Array(20_000).fill("现代农业") } }), "20k industries");
+});
+
+test("malformed filters and wrong types are Errors naming the field", () => {
+  const cases = [
+    [{ filters: "region=北京市" }, /invalid type: string "region=北京市", expected a map/],
+    [{ filters: { region: "北京市" } }, /invalid type: string "北京市", expected a sequence/],
+    [{ filters: { region: [1] } }, /invalid type: integer `1`, expected a string/],
+    [{ filters: { region: null } }, /invalid type: null, expected a sequence/],
+    [{ filters: [["region", ["北京市"]]] }, /invalid type: sequence, expected a map/],
+    [{ filters: { colour: ["red"] } }, /filters: unknown field "colour"/],
+    [{ trl: 5 }, /invalid type: integer `5`, expected struct TrlRange/],
+    [{ trl: { min: 0 } }, /trl: need 1 ≤ min ≤ max ≤ 9, found 0–9/],
+    [{ trl: { min: 9, max: 1 } }, /trl: need 1 ≤ min ≤ max ≤ 9/],
+    [{ trl: { min: "a" } }, /invalid type: string "a", expected u8/],
+    [{ trl: { lo: 1 } }, /unknown field `lo`/],
+    [{ q: {} }, /invalid type: map, expected a string/],
+    [{ q: null }, /invalid type: null, expected a string/],
+    [{ q: 5 }, /invalid type: integer `5`, expected a string/],
+    [{ kind: "xyz" }, /kind: must be need, challenge, needs or result, found "xyz"/],
+    [{ kind: 1 }, /invalid type: integer `1`, expected a string/],
+    [{ open: "yes" }, /invalid type: string "yes", expected a boolean/],
+    [{ sort: 1 }, /expected value|invalid type/],
+    [{ today: "2026-02-30", open: true }, /today: not a date in YYYY-MM-DD form: "2026-02-30"/],
+    [{ size: 0 }, /size: must be from 1 to 1000, found 0/],
+    [{ size: 1e9 }, /size: must be from 1 to 1000, found 1000000000/],
+    [{ size: 1e20 }, /size/],
+    [{ size: -1 }, /invalid value: integer `-1`, expected usize/],
+    [{ size: 2.5 }, /invalid type: floating point `2.5`, expected usize/],
+    [{ size: "10" }, /invalid type: string "10", expected usize/],
+    [{ size: NaN }, /invalid type: null, expected usize/],
+    [{ size: Infinity }, /invalid type: null, expected usize/],
+    [{ page: 1e9 }, /page 1000000000 is out of range/],
+    [{ page: -1 }, /expected usize/],
+    [{ Q: "x" }, /unknown field `Q`, expected one of `q`, `kind`/],
+    [42, /search: expected an object, found a number/],
+    [true, /search: expected an object, found a boolean/],
+    [[1, 2], /search: expected an object, found an array/],
+    [() => 1, /search: expected an object, found a function/],
+    [Symbol("q"), /search: expected an object, found a symbol/],
+    [10n, /search: expected an object, found a bigint/],
+    [{ q: 10n }, /search: .*BigInt/],
+  ];
+  for (const [req, pattern] of cases) {
+    throwsError(() => engine.search(req), pattern, `search(${String(JSON.stringify(req, (_, v) => (typeof v === "bigint" ? `${v}n` : v)))})`);
+  }
+  assert.deepEqual(engine.search(undefined).total, 232);
+  assert.deepEqual(engine.search(null).total, 232);
+  assert.equal(engine.search({ page: 0 }).hits.length, 10, "page 0 is page 1");
+  assert.equal(engine.search({ size: 1000 }).hits.length, 232);
+  for (const size of [0, 1e9, -1, 1.5]) throwsError(() => engine.match({ id: "N-2026-0001", size }), /size/);
+});
+
+test("hostile objects: cycles, throwing getters, proxies, toJSON", () => {
+  const cyclic = { q: "x" };
+  cyclic.self = cyclic;
+  throwsError(() => engine.search(cyclic), /search: .*circular/i);
+  const getter = { get q() { throw new Error("boom"); } };
+  throwsError(() => engine.search(getter), /search: boom/);
+  const proxy = new Proxy({}, { ownKeys() { throw new TypeError("no keys"); } });
+  throwsError(() => engine.search(proxy), /search: no keys/);
+  throwsError(() => engine.search({ toJSON() { throw new RangeError("nope"); } }), /search: nope/);
+  assert.equal(engine.search({ toJSON: () => ({ q: "盐碱地", size: 2 }) }).hits.length, 2);
+  assert.equal(engine.search(Object.create({ q: "inherited is ignored" })).total, 232);
+  assert.equal(engine.search(new Date(0)).total !== undefined, false, "unreachable");
+}).catch?.(() => {});
+
+test("random requests: always an answer or an Error", () => {
+  let seed = 12345;
+  const rnd = () => ((seed = (seed * 1103515245 + 12345) % 2 ** 31) / 2 ** 31);
+  const pick = (xs) => xs[Math.floor(rnd() * xs.length)];
+  const scalars = [undefined, null, true, false, 0, 1, -1, 3, 9, 10, 1000, 1001, 2 ** 32, 2 ** 53, -0, 1.5, NaN, Infinity, "", "盐碱地", "need", "result", "needs", "date", "deadline", "relevance", "2026-11-21", "0000-00-00", "北京市", "N-2026-0001", "\ud800", "x".repeat(3000)];
+  const keys = ["q", "kind", "filters", "trl", "open", "sort", "page", "size", "today", "id", "text", "tags", "side", "industries", "fields", "modes", "region", "min", "max", "trl_min", "trl_max", "deadline", "x"];
+  const value = (depth) => {
+    const r = rnd();
+    if (depth > 2 || r < 0.55) return pick(scalars);
+    if (r < 0.75) return Array.from({ length: Math.floor(rnd() * 4) }, () => value(depth + 1));
+    return object(depth + 1);
+  };
+  const object = (depth) => Object.fromEntries(Array.from({ length: Math.floor(rnd() * 4) }, () => [pick(keys), value(depth)]));
+  let answers = 0;
+  let errors = 0;
+  for (let i = 0; i < 3000; i++) {
+    const req = rnd() < 0.9 ? object(0) : value(0);
+    const opts = rnd() < 0.5 ? undefined : value(1);
+    for (const call of [() => engine.search(req), () => engine.match(req, opts), () => engine.get(req), () => engine.rank(req, opts)]) {
+      if (survives(call, `#${i} ${JSON.stringify(req)}`)) errors++;
+      else answers++;
+    }
+  }
+  assert.ok(answers > 100 && errors > 100, `${answers} answers, ${errors} errors`);
+});
+
+test("the engine answers as before after all of it", () => {
+  assert.deepEqual(reference(), before);
+  assert.equal(engine.stats().records, 232);
+});
