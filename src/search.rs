@@ -383,7 +383,7 @@ impl Engine {
         }
         if self.options.verbatim_boost > 0.0 {
             for word in &parsed.free {
-                if let Some(p) = self.phrase_query(&tokenize::terms(word)) {
+                if let Some(p) = self.exact_query(word) {
                     should.push((Occur::Should, boxed(BoostQuery::new(p, self.options.verbatim_boost))));
                 }
             }
@@ -466,9 +466,13 @@ impl Engine {
 
     /// The public record at a document address.
     pub(crate) fn record_at(&self, addr: DocAddress) -> Result<PublicRecord, Error> {
+        let json = self.stored_json(addr)?;
+        serde_json::from_str(&json).map_err(|e| Error::Index(format!("stored record unreadable: {e}")))
+    }
+
+    fn stored_json(&self, addr: DocAddress) -> Result<String, Error> {
         let doc: TantivyDocument = self.searcher.doc(addr).map_err(|e| Error::Index(e.to_string()))?;
-        let json = doc.get_first(self.fields.doc).and_then(|v| v.as_str()).ok_or_else(|| Error::Index("stored record missing".into()))?;
-        serde_json::from_str(json).map_err(|e| Error::Index(format!("stored record unreadable: {e}")))
+        doc.get_first(self.fields.doc).and_then(|v| v.as_str()).map(str::to_string).ok_or_else(|| Error::Index("stored record missing".into()))
     }
 
     fn hit(&self, addr: DocAddress, score: Score, terms: &HashSet<String>) -> Result<Hit, Error> {
@@ -497,6 +501,16 @@ impl Engine {
     /// The public record with this id.
     pub fn get(&self, id: &str) -> Result<Option<PublicRecord>, Error> {
         self.address_of(id)?.map(|a| self.record_at(a)).transpose()
+    }
+
+    /// The public record with this id as its stored JSON text (what the browser parses itself).
+    pub fn get_json(&self, id: &str) -> Result<Option<String>, Error> {
+        self.address_of(id)?.map(|a| self.stored_json(a)).transpose()
+    }
+
+    /// The underlying tantivy searcher, for tools that inspect the index itself.
+    pub fn searcher(&self) -> &Searcher {
+        &self.searcher
     }
 
     /// Counts, facet vocabularies and file table.
