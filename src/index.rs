@@ -3,7 +3,8 @@
 //! Text fields (`title`, `keywords`, `body`) use the shared [`crate::tokenize`] analyzer with
 //! positions, so phrases and the verbatim boost work. Tag fields are raw strings, indexed for
 //! filters and fast for facet counts. TRL and dates are fast numeric fields. The public record is
-//! stored as JSON in `doc`; nothing else is stored.
+//! stored as JSON in `doc`; nothing else is stored. `words` holds the unstemmed Latin words of
+//! all text, the vocabulary for substring lookups.
 
 use tantivy::schema::{
     Field, IndexRecordOption, NumericOptions, Schema, TextFieldIndexing, TextOptions, FAST, STORED, STRING,
@@ -30,6 +31,7 @@ pub struct Fields {
     pub title: Field,
     pub keywords: Field,
     pub body: Field,
+    pub words: Field,
     pub trl_min: Field,
     pub trl_max: Field,
     pub deadline: Field,
@@ -47,6 +49,7 @@ impl Fields {
             title: f("title")?,
             keywords: f("keywords")?,
             body: f("body")?,
+            words: f("words")?,
             trl_min: f("trl_min")?,
             trl_max: f("trl_max")?,
             deadline: f("deadline")?,
@@ -83,6 +86,9 @@ pub fn schema() -> Schema {
     b.add_text_field("title", text.clone());
     b.add_text_field("keywords", text.clone());
     b.add_text_field("body", text);
+    let words = TextOptions::default()
+        .set_indexing_options(TextFieldIndexing::default().set_tokenizer(tokenize::WORDS_ANALYZER_NAME).set_index_option(IndexRecordOption::Basic));
+    b.add_text_field("words", words);
     b.add_u64_field("trl_min", number.clone());
     b.add_u64_field("trl_max", number.clone());
     b.add_i64_field("deadline", number.clone());
@@ -96,6 +102,7 @@ pub fn schema() -> Schema {
 /// Registers the shared analyzer on an index (needed before querying or writing).
 pub fn register_analyzer(index: &Index) {
     index.tokenizers().register(tokenize::ANALYZER_NAME, tokenize::analyzer());
+    index.tokenizers().register(tokenize::WORDS_ANALYZER_NAME, tokenize::words_analyzer());
 }
 
 /// Tag values of a record per tag field.
@@ -147,7 +154,11 @@ mod writer {
         for k in &r.keywords {
             d.add_text(f.keywords, k);
         }
-        d.add_text(f.body, r.body());
+        let body = r.body();
+        for text in [r.title.as_str(), body.as_str()].into_iter().chain(r.keywords.iter().map(String::as_str)) {
+            d.add_text(f.words, text);
+        }
+        d.add_text(f.body, body);
         if let (Some(lo), Some(hi)) = (r.trl_min, r.trl_max) {
             d.add_u64(f.trl_min, lo.into());
             d.add_u64(f.trl_max, hi.into());

@@ -52,9 +52,10 @@ pub struct Mapping {
     pub ignore: Vec<String>,
     #[serde(default)]
     pub allow_missing: Vec<String>,
-    /// Text limits (characters) that this source may exceed, e.g. long paper abstracts.
+    /// Limits this source may exceed: characters of a text field, items of a list field
+    /// (e.g. long paper abstracts, many author keywords).
     #[serde(default)]
-    pub max_chars: BTreeMap<String, usize>,
+    pub limits: BTreeMap<String, usize>,
 }
 
 impl Mapping {
@@ -72,7 +73,7 @@ impl Mapping {
                 }
             }
         }
-        if let Some(f) = m.allow_missing.iter().chain(m.max_chars.keys()).find(|f| !is_schema_field(f)) {
+        if let Some(f) = m.allow_missing.iter().chain(m.limits.keys()).find(|f| !is_schema_field(f)) {
             return Err(format!("{}: {f:?} is not a field of the techmatch schema", path.display()));
         }
         Ok(m)

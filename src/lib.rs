@@ -20,6 +20,8 @@ pub mod serve;
 pub mod taxonomy;
 pub mod tokenize;
 pub mod validate;
+#[cfg(target_arch = "wasm32")]
+pub mod wasm;
 
 use std::fmt;
 

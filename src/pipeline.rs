@@ -28,8 +28,8 @@ pub struct Built {
 /// `progress(total, done)` is called as records are indexed.
 pub fn build(inputs: &[PathBuf], mapping: Option<&Mapping>, progress: &dyn Fn(u64, u64)) -> Built {
     let allow: BTreeSet<String> = mapping.iter().flat_map(|m| m.allow_missing.iter().cloned()).collect();
-    let max_chars = mapping.map(|m| m.max_chars.clone()).unwrap_or_default();
-    let mut validator = Validator::new(allow, max_chars);
+    let limits = mapping.map(|m| m.limits.clone()).unwrap_or_default();
+    let mut validator = Validator::new(allow, limits);
     let mut problems = Vec::new();
     let mut records = Vec::new();
     let mut read = 0;

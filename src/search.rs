@@ -3,7 +3,9 @@
 //! Query syntax: free words (any order, Chinese or English), `"exact phrase"` (must occur),
 //! `-word` or `-"phrase"` (must not occur). Free text scores BM25 over title (×2), keywords
 //! (×2) and body, plus a boost for records holding the free text verbatim, so exact matches
-//! come first. Facet counts are disjunctive: a field's counts ignore that field's own filter,
+//! come first; a Latin query word also finds the words that contain it (`GIS` in `ArcGIS`)
+//! at a token score, so every record holding the query verbatim is found, ranked last.
+//! Facet counts are disjunctive: a field's counts ignore that field's own filter,
 //! so a broker sees what ticking another value would add.
 
 use std::collections::{BTreeMap, HashSet};
@@ -40,6 +42,10 @@ impl Default for QueryOptions {
         QueryOptions { unigrams: true, verbatim_boost: 8.0 }
     }
 }
+/// Score of a record found only through a substring of one of its words.
+const SUBSTRING_SCORE: f32 = 0.001;
+/// Most dictionary words one query word expands to.
+const MAX_SUBSTRING_EXPANSIONS: usize = 1024;
 /// Characters of body text in a snippet.
 const SNIPPET_CHARS: usize = 120;
 
@@ -327,6 +333,29 @@ impl Engine {
         Some(boxed(BooleanQuery::new(per_field)))
     }
 
+    /// Records whose Latin words contain `word` (lowercase, unstemmed), at a token score.
+    fn substring_query(&self, word: &str) -> Result<Option<Box<dyn Query>>, Error> {
+        let mut found = std::collections::BTreeSet::new();
+        for segment in self.searcher.segment_readers() {
+            let inverted = segment.inverted_index(self.fields.words).map_err(|e| Error::Index(e.to_string()))?;
+            let mut stream = inverted.terms().stream().map_err(|e| Error::Index(e.to_string()))?;
+            while stream.advance() && found.len() < MAX_SUBSTRING_EXPANSIONS {
+                let key = stream.key();
+                if key.len() > word.len() && key.windows(word.len()).any(|w| w == word.as_bytes()) {
+                    found.insert(String::from_utf8_lossy(key).into_owned());
+                }
+            }
+        }
+        if found.is_empty() {
+            return Ok(None);
+        }
+        let any = found
+            .iter()
+            .map(|t| (Occur::Should, boxed(TermQuery::new(Term::from_field_text(self.fields.words, t), IndexRecordOption::Basic))))
+            .collect();
+        Ok(Some(boxed(ConstScoreQuery::new(boxed(BooleanQuery::new(any)), SUBSTRING_SCORE))))
+    }
+
     fn tag_query(&self, field: Field, values: &[String]) -> Box<dyn Query> {
         let any = values
             .iter()
@@ -380,6 +409,11 @@ impl Engine {
         let mut should: Vec<(Occur, Box<dyn Query>)> = Vec::new();
         if let Some(q) = self.text_query(&free, self.options.unigrams) {
             should.push((Occur::Should, q));
+        }
+        for word in parsed.free.iter().flat_map(|f| tokenize::words(f)).filter(|w| w.text.len() >= 2) {
+            if let Some(q) = self.substring_query(&word.text)? {
+                should.push((Occur::Should, q));
+            }
         }
         if self.options.verbatim_boost > 0.0 {
             for word in &parsed.free {

@@ -11,6 +11,9 @@
 //!
 //! No dictionary is needed, so the WASM engine stays small; `eval` numbers for this choice
 //! are in `BENCHMARKS.md`.
+//!
+//! [`words`] gives the same runs' Latin words unstemmed: the vocabulary in which a query word
+//! is looked up as a substring (`GIS` in `ArcGIS`), so verbatim text is always found.
 
 use std::borrow::Cow;
 
@@ -21,8 +24,12 @@ use unicode_normalization::UnicodeNormalization;
 pub const TOKENIZER_ID: &str = "cjk-bigram+en-stem/1";
 /// Name under which the analyzer is registered in tantivy indexes.
 pub const ANALYZER_NAME: &str = "techmatch";
-/// Words longer than this (in bytes) are dropped: they are never useful search terms.
+/// Name of the analyzer of unstemmed Latin words ([`words`]).
+pub const WORDS_ANALYZER_NAME: &str = "techmatch-words";
+/// Words longer than this (in bytes) are dropped from search terms: they are never typed.
 const MAX_WORD_BYTES: usize = 64;
+/// Longer words (gene sequences, URLs) still count for substring lookups up to this length.
+const MAX_RAW_WORD_BYTES: usize = 4096;
 
 /// One token with where it came from in the original text.
 #[derive(Debug, Clone, PartialEq)]
@@ -91,6 +98,15 @@ fn stem(word: &str) -> Cow<'_, str> {
 
 /// Splits `text` into search terms (see the module docs for the rules).
 pub fn terms(text: &str) -> Vec<Term> {
+    scan(text, true)
+}
+
+/// The Latin words of `text`, lowercased and unstemmed; CJK runs are skipped.
+pub fn words(text: &str) -> Vec<Term> {
+    scan(text, false)
+}
+
+fn scan(text: &str, search_terms: bool) -> Vec<Term> {
     let chars = normalised_chars(text);
     let mut out = Vec::new();
     let mut position = 0;
@@ -104,6 +120,9 @@ pub fn terms(text: &str) -> Vec<Term> {
                     i += 1;
                 }
                 let run = &chars[start..i];
+                if !search_terms {
+                    continue;
+                }
                 for (k, &(c, from, to)) in run.iter().enumerate() {
                     out.push(Term { text: c.to_string(), from, to, position, chain: run.len() == 1 });
                     if let Some(&(next, _, next_to)) = run.get(k + 1) {
@@ -128,8 +147,8 @@ pub fn terms(text: &str) -> Vec<Term> {
                     }
                 }
                 let word: String = chars[start..i].iter().map(|c| c.0).collect();
-                if word.len() <= MAX_WORD_BYTES {
-                    let text = stem(&word).into_owned();
+                if word.len() <= if search_terms { MAX_WORD_BYTES } else { MAX_RAW_WORD_BYTES } {
+                    let text = if search_terms { stem(&word).into_owned() } else { word };
                     out.push(Term { text, from: chars[start].1, to: chars[i - 1].2, position, chain: true });
                     position += 1;
                 }
@@ -139,9 +158,12 @@ pub fn terms(text: &str) -> Vec<Term> {
     out
 }
 
-/// The tantivy face of [`terms`], registered as [`ANALYZER_NAME`].
+/// The tantivy face of [`terms`] (registered as [`ANALYZER_NAME`]) or, with `words_only`,
+/// of [`words`] (registered as [`WORDS_ANALYZER_NAME`]).
 #[derive(Clone, Default)]
-pub struct TechTokenizer;
+pub struct TechTokenizer {
+    pub words_only: bool,
+}
 
 /// Token stream over pre-computed [`terms`].
 pub struct TechTokenStream {
@@ -152,7 +174,8 @@ pub struct TechTokenStream {
 impl Tokenizer for TechTokenizer {
     type TokenStream<'a> = TechTokenStream;
     fn token_stream<'a>(&'a mut self, text: &'a str) -> TechTokenStream {
-        let tokens = terms(text)
+        let found = if self.words_only { words(text) } else { terms(text) };
+        let tokens = found
             .into_iter()
             .map(|t| Token {
                 offset_from: t.from,
@@ -181,7 +204,12 @@ impl TokenStream for TechTokenStream {
 
 /// The analyzer every techmatch index registers under [`ANALYZER_NAME`].
 pub fn analyzer() -> TextAnalyzer {
-    TextAnalyzer::from(TechTokenizer)
+    TextAnalyzer::from(TechTokenizer { words_only: false })
+}
+
+/// The analyzer every techmatch index registers under [`WORDS_ANALYZER_NAME`].
+pub fn words_analyzer() -> TextAnalyzer {
+    TextAnalyzer::from(TechTokenizer { words_only: true })
 }
 
 #[cfg(test)]
@@ -215,6 +243,12 @@ mod tests {
         let t = terms(s);
         let pm = t.iter().find(|t| t.text == "pm2.5").expect("full-width code folds");
         assert_eq!(&s[pm.from..pm.to], "ＰＭ２．５");
+    }
+
+    #[test]
+    fn words_are_latin_and_unstemmed() {
+        let w: Vec<String> = words("基于ArcGIS的coatings分析 PM2.5").into_iter().map(|t| t.text).collect();
+        assert_eq!(w, ["arcgis", "coatings", "pm2.5"]);
     }
 
     #[test]

@@ -52,7 +52,7 @@ const TITLE_MAX: usize = 60;
 const TEXT_MAX: usize = 500;
 const ADVANTAGES_MAX: usize = 2000;
 const SHORT_MAX: usize = 200;
-const KEYWORD_MAX: usize = 30;
+const KEYWORD_MAX: usize = 60;
 /// English words are longer than Chinese characters: limits scale by this much for `lang = "en"`.
 const EN_FACTOR: usize = 6;
 const MAX_KEYWORDS: usize = 5;
@@ -86,19 +86,19 @@ pub fn is_list_field(name: &str) -> bool {
 pub struct Validator {
     /// Required fields the source is known not to have (from a mapping's `allow_missing`).
     pub allow_missing: BTreeSet<String>,
-    /// Text limits raised for this source (from a mapping's `max_chars`).
-    pub max_chars: BTreeMap<String, usize>,
+    /// Limits raised for this source (from a mapping's `limits`): characters or list items.
+    pub limits: BTreeMap<String, usize>,
     seen_ids: HashMap<String, Location>,
 }
 
 impl Validator {
-    pub fn new(allow_missing: BTreeSet<String>, max_chars: BTreeMap<String, usize>) -> Self {
-        Validator { allow_missing, max_chars, seen_ids: HashMap::new() }
+    pub fn new(allow_missing: BTreeSet<String>, limits: BTreeMap<String, usize>) -> Self {
+        Validator { allow_missing, limits, seen_ids: HashMap::new() }
     }
 
     /// Checks one raw record; on success the id is remembered for the duplicate check.
     pub fn check(&mut self, raw: &RawRecord) -> Result<Record, Vec<Problem>> {
-        let mut c = Checker { map: &raw.fields, allow_missing: &self.allow_missing, max_chars: &self.max_chars, problems: Vec::new(), lang_factor: 1 };
+        let mut c = Checker { map: &raw.fields, allow_missing: &self.allow_missing, limits: &self.limits, problems: Vec::new(), lang_factor: 1 };
         let id = c.id();
         let record = c.record(id.as_deref().unwrap_or("-"));
         let id_text = id.clone().unwrap_or_else(|| "-".into());
@@ -129,7 +129,7 @@ impl Validator {
 struct Checker<'a> {
     map: &'a Map<String, Value>,
     allow_missing: &'a BTreeSet<String>,
-    max_chars: &'a BTreeMap<String, usize>,
+    limits: &'a BTreeMap<String, usize>,
     problems: Vec<(String, String)>,
     lang_factor: usize,
 }
@@ -198,7 +198,7 @@ impl<'a> Checker<'a> {
     }
 
     fn text(&mut self, field: &str, required: bool, max_chars: usize) -> Option<String> {
-        let limit = self.max_chars.get(field).copied().unwrap_or(max_chars * self.lang_factor);
+        let limit = self.limits.get(field).copied().unwrap_or(max_chars * self.lang_factor);
         self.string(field, required, limit)
     }
 
@@ -219,6 +219,7 @@ impl<'a> Checker<'a> {
             self.problem(field, format!("expected an array of strings, found {t}"));
             return Vec::new();
         };
+        let max_items = self.limits.get(field).copied().unwrap_or(max_items);
         if items.len() > max_items {
             self.problem(field, format!("{} items, at most {max_items}", items.len()));
             return Vec::new();
