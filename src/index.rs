@@ -207,7 +207,34 @@ mod writer {
                 files.push((path.to_string_lossy().into_owned(), dir.atomic_read(&path)?));
             }
         }
+        Ok(reproducible(files))
+    }
+
+    /// Renames the segment after its content (tantivy names it with a random UUID), so the same
+    /// input gives byte-identical files.
+    fn reproducible(mut files: Vec<(String, Vec<u8>)>) -> Vec<(String, Vec<u8>)> {
         files.sort();
-        Ok(files)
+        let Some(random) = files.iter().find_map(|(name, _)| name.split_once('.').map(|(id, _)| id.to_string())).filter(|id| id.len() == 32) else {
+            return files;
+        };
+        // FNV-1a, 128 bits, over every segment file: a stable name, not a security property.
+        let mut hash: u128 = 0x6c62272e07bb014262b821756295c58d;
+        for (name, bytes) in files.iter().filter(|(n, _)| n.starts_with(&random)) {
+            for b in name[random.len()..].bytes().chain(bytes.iter().copied()) {
+                hash = (hash ^ u128::from(b)).wrapping_mul(0x0000000001000000000000000000013B);
+            }
+        }
+        let stable = format!("{hash:032x}");
+        let dashed = |id: &str| format!("{}-{}-{}-{}-{}", &id[..8], &id[8..12], &id[12..16], &id[16..20], &id[20..]);
+        for (name, bytes) in &mut files {
+            if name == "meta.json" {
+                let text = String::from_utf8_lossy(bytes).replace(&random, &stable).replace(&dashed(&random), &dashed(&stable));
+                *bytes = text.into_bytes();
+            } else {
+                *name = name.replacen(&random, &stable, 1);
+            }
+        }
+        files.sort();
+        files
     }
 }

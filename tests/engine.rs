@@ -39,8 +39,10 @@ fn bundle_round_trip_keeps_every_record() {
         assert_eq!(r.trl_min.map(u64::from), v["trl"].as_u64());
     }
     assert_eq!(engine.get("no-such-id").unwrap(), None);
-    // Same input, same index answers.
-    let again = Engine::open(Bundle::parse(OwnedBytes::new(common::bundle_from(&[seeds.join("needs.jsonl"), seeds.join("results.jsonl")], None))).unwrap()).unwrap();
+    // Same input, same bytes, same answers.
+    let rebuilt = common::bundle_from(&[seeds.join("needs.jsonl"), seeds.join("results.jsonl")], None);
+    assert!(rebuilt == bytes, "a rebuild is byte-identical");
+    let again = Engine::open(Bundle::parse(OwnedBytes::new(rebuilt)).unwrap()).unwrap();
     for q in ["盐碱地", "激光熔覆", "coating", "氢"] {
         assert_eq!(engine.search(&req(q)).unwrap(), again.search(&req(q)).unwrap(), "query {q}");
     }
