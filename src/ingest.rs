@@ -383,7 +383,7 @@ fn read_workbook(path: &Path, name: &str) -> Source {
     let mut rows = Vec::new();
     let mut problems = Vec::new();
     for sheet in book.sheet_names() {
-        let range = book.worksheet_range(&sheet).map_err(|e| (at(format!("{sheet}")), format!("cannot read sheet: {e}")))?;
+        let range = book.worksheet_range(&sheet).map_err(|e| (at(sheet.clone()), format!("cannot read sheet: {e}")))?;
         let Some((first_row, _)) = range.start() else { continue };
         let mut lines = range.rows().enumerate().filter(|(_, r)| r.iter().any(|c| !matches!(c, Data::Empty)));
         let Some((hi, header_row)) = lines.next() else { continue };

@@ -111,6 +111,9 @@ pub struct Hit {
     pub tags: BTreeMap<String, Vec<String>>,
 }
 
+/// Filter queries of a request, each with its tag field ("" for TRL and open).
+type Filters = Vec<(&'static str, Box<dyn Query>)>;
+
 /// Facet counts: field → value → number of records.
 pub type Facets = BTreeMap<String, BTreeMap<String, u64>>;
 
@@ -365,7 +368,7 @@ impl Engine {
     }
 
     /// Filters of a request as (tag field or "" for non-tag filters, query) pairs.
-    fn filters(&self, req: &SearchRequest, today: i64) -> Result<Vec<(&'static str, Box<dyn Query>)>, Error> {
+    fn filters(&self, req: &SearchRequest, today: i64) -> Result<Filters, Error> {
         let mut out = Vec::new();
         if let Some(kind) = &req.kind {
             let kinds: Vec<String> = match kind.as_str() {

@@ -21,7 +21,7 @@ fn malformed_json_line_names_its_line_and_other_lines_still_count() {
     let dir = tempfile::tempdir().unwrap();
     let text = format!("{}\n{{\"id\": \"N2\", \"title\": \n{}\n", need_json("N1", json!({})), need_json("N3", json!({})));
     let f = temp_file(&dir, "needs.jsonl", text.as_bytes());
-    let p = problems(&[f.clone()], None);
+    let p = problems(std::slice::from_ref(&f), None);
     assert_eq!(p.len(), 1, "{p:?}");
     assert!(p[0].starts_with(&format!("{}:2: -: -: invalid JSON", f.display())), "{}", p[0]);
     let built = pipeline::build(&[f], None, &|_, _| {});
@@ -33,7 +33,7 @@ fn json_array_elements_are_located_by_line() {
     let dir = tempfile::tempdir().unwrap();
     let text = format!("[\n{},\n{}\n]", need_json("N1", json!({})), need_json("N2", json!({"trl_min": 12})));
     let f = temp_file(&dir, "needs.json", text.as_bytes());
-    assert_eq!(problems(&[f.clone()], None), [format!("{}:3: N2: trl_min: TRL must be a whole number from 1 to 9, found 12", f.display())]);
+    assert_eq!(problems(std::slice::from_ref(&f), None), [format!("{}:3: N2: trl_min: TRL must be a whole number from 1 to 9, found 12", f.display())]);
 }
 
 #[test]
@@ -157,7 +157,7 @@ fn csv_with_a_wrong_column_count_names_the_row() {
         "{CSV_HEADER}\nN1,need,标题一,概述,管道装备,130900,2027-06-30,合作开发;转让,某公司,张三,4,7,否\nN2,need,标题二,概述\nN3,need,标题三,概述,节能环保、新材料,130900,2027/6/30,技术服务,某公司,张三,,,是\n"
     );
     let f = temp_file(&dir, "x.csv", text.as_bytes());
-    let p = problems(&[f.clone()], None);
+    let p = problems(std::slice::from_ref(&f), None);
     assert_has(&p, &format!("{}:3: N2: -: row has 4 fields, the header has 13", f.display()));
     assert_has(&p, &format!("{}:4: N3: public_alias: required field is missing", f.display()));
     assert_eq!(p.len(), 2, "the 、-list, the slash date and 否 all read fine: {p:?}");
@@ -185,7 +185,7 @@ fn gbk_and_bom_csv_are_detected() {
 fn text_that_is_neither_utf8_nor_gbk_is_refused() {
     let dir = tempfile::tempdir().unwrap();
     let f = temp_file(&dir, "x.csv", b"id,title\n\x81\x20,\xff\xff\n");
-    assert_eq!(problems(&[f.clone()], None), [format!("{}:0: -: -: the file is neither UTF-8 nor GBK/GB18030 text", f.display())]);
+    assert_eq!(problems(std::slice::from_ref(&f), None), [format!("{}:0: -: -: the file is neither UTF-8 nor GBK/GB18030 text", f.display())]);
 }
 
 #[test]
@@ -213,7 +213,7 @@ fn xlsx_with_merged_headers_and_empty_rows() {
     ws.write_number(3, 11, 7).unwrap();
     wb.save(&path).unwrap();
 
-    let p = problems(&[path.clone()], None);
+    let p = problems(std::slice::from_ref(&path), None);
     let name = path.display();
     assert_has(&p, &format!("{name}:需求:1: -: column 12: column has no header (merged or blank header cells?)"));
     assert_has(&p, &format!("{name}:需求:4: -: -: a value stands under a column without header"));

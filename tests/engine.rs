@@ -234,3 +234,14 @@ fn match_a_result_to_needs() {
     assert!(matches!(e.match_records(&MatchRequest { id: Some("nope".into()), ..MatchRequest::default() }), Err(Error::NotFound(_))));
     assert!(matches!(e.match_records(&MatchRequest::default()), Err(Error::Request(_))));
 }
+
+#[test]
+fn the_committed_seeds_bundle_is_current() {
+    let seeds = common::root().join("seeds");
+    let fresh = common::bundle_from(&[seeds.join("needs.jsonl"), seeds.join("results.jsonl")], None);
+    let committed = std::fs::read(common::root().join("index/techmatch.bundle")).expect("index/techmatch.bundle exists");
+    assert!(
+        committed == fresh,
+        "index/techmatch.bundle is stale: rebuild it with `techmatch build seeds/needs.jsonl seeds/results.jsonl --out index`"
+    );
+}
