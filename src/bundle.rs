@@ -301,6 +301,21 @@ mod tests {
     }
 
     #[test]
+    fn a_bundle_of_other_tantivy_features_is_refused() {
+        let mut b = sample();
+        let text = String::from_utf8_lossy(&b).into_owned();
+        let at = text.find(CODEC).unwrap();
+        // Same length, so offsets stay valid; the header CRC is made right again.
+        b[at..at + CODEC.len()].copy_from_slice("tantivy-0.27/zst".as_bytes());
+        let len = u32_at(&b, 12) as usize;
+        let crc = crc32fast::hash(&b[PREAMBLE_LEN..PREAMBLE_LEN + len]);
+        b[16..20].copy_from_slice(&crc.to_le_bytes());
+        let err = Bundle::parse(OwnedBytes::new(b)).err().unwrap();
+        assert!(matches!(err, BundleError::Incompatible(_)), "{err}");
+        assert!(err.to_string().contains("tantivy-0.27/zst") && err.to_string().contains(CODEC));
+    }
+
+    #[test]
     fn junk_is_not_a_bundle() {
         assert_eq!(Bundle::parse(OwnedBytes::new(b"PK\x03\x04 zip".to_vec())).err(), Some(BundleError::NotABundle));
         assert_eq!(Bundle::parse(OwnedBytes::new(Vec::new())).err(), Some(BundleError::NotABundle));

@@ -66,13 +66,8 @@ enum Command {
         sort: SortArg,
         #[arg(long, default_value_t = 1)]
         page: usize,
-        #[arg(long, default_value_t = 10)]
-        limit: usize,
-        /// Today's date for --open (YYYY-MM-DD; default: the clock).
-        #[arg(long)]
-        today: Option<String>,
-        #[arg(long)]
-        json: bool,
+        #[command(flatten)]
+        out: Answer,
     },
     /// Rank results for a need, or needs for a result, with reasons.
     Match {
@@ -84,12 +79,8 @@ enum Command {
         text: Option<String>,
         #[arg(long, requires = "text")]
         side: Option<String>,
-        #[arg(long, default_value_t = 10)]
-        limit: usize,
-        #[arg(long)]
-        today: Option<String>,
-        #[arg(long)]
-        json: bool,
+        #[command(flatten)]
+        out: Answer,
     },
     /// Header, counts, facet vocabularies and file table of a bundle.
     Inspect {
@@ -128,6 +119,19 @@ enum Command {
         #[arg(long, default_value = "127.0.0.1")]
         host: String,
     },
+}
+
+/// How many answers, as of which day, in which form.
+#[derive(clap::Args)]
+struct Answer {
+    #[arg(long, default_value_t = 10)]
+    limit: usize,
+    /// Today's date, for open/expired (YYYY-MM-DD; default: the clock).
+    #[arg(long)]
+    today: Option<String>,
+    /// Print JSON instead of text.
+    #[arg(long)]
+    json: bool,
 }
 
 #[derive(Clone, Copy, ValueEnum)]
@@ -176,7 +180,7 @@ fn main() -> ExitCode {
 fn run(command: Command) -> Result<(), Failure> {
     match command {
         Command::Build { inputs, out, map, skip_invalid } => build(&inputs, &out, map.as_deref(), skip_invalid),
-        Command::Search { bundle, query, kind, filters, trl, open, sort, page, limit, today, json } => {
+        Command::Search { bundle, query, kind, filters, trl, open, sort, page, out: Answer { limit, today, json } } => {
             let engine = open_bundle(&bundle)?;
             let mut req = SearchRequest { q: query, kind, open, page, size: limit, today, ..SearchRequest::default() };
             req.sort = match sort {
@@ -208,7 +212,7 @@ fn run(command: Command) -> Result<(), Failure> {
             }
             Ok(())
         }
-        Command::Match { bundle, id, text, side, limit, today, json } => {
+        Command::Match { bundle, id, text, side, out: Answer { limit, today, json } } => {
             let engine = open_bundle(&bundle)?;
             let req = MatchRequest { id, text, tags: MatchTags { side, ..MatchTags::default() }, size: limit, today };
             let res = engine.match_records(&req).map_err(|e| Failure(2, e.to_string()))?;
