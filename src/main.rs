@@ -23,7 +23,7 @@ struct Cli {
 
 const EXAMPLES: &str = "Examples:
   techmatch build seeds/needs.jsonl seeds/results.jsonl --out index
-  techmatch build ../shared/data/csl/corpus.jsonl --map seeds/maps/csl.toml --out /tmp/csl
+  techmatch build ../shared/data/csl/eval_corpus.jsonl --map seeds/maps/csl.toml --out /tmp/csl
   techmatch search index/techmatch.bundle '盐碱地 改良' --kind result --filter industries=现代农业 --trl 4-9
   techmatch match index/techmatch.bundle --id N-2026-0001 --json
   techmatch eval /tmp/csl/techmatch.bundle --queries ../shared/data/csl/queries_keyword.tsv --qrels ../shared/data/csl/qrels_keyword.tsv
