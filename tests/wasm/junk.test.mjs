@@ -5,7 +5,9 @@ import test from "node:test";
 
 import { seedBundle, throwsError, wasm } from "./helpers.mjs";
 
-const { Engine } = await wasm();
+const mod = await wasm();
+const { Engine } = mod;
+const { memory } = await mod.default(); // already initialised: answers its exports
 const engine = Engine.load(fs.readFileSync(seedBundle()));
 const reference = () => {
   const r = engine.search({ q: "盐碱地 改良", filters: { region: ["河北省"] } });
@@ -36,6 +38,11 @@ test("huge strings", () => {
     survives(() => engine.match({ text: q }), "match text");
     survives(() => engine.get(q), "get");
   }
+  // A lone surrogate (half an emoji) reads as U+FFFD, in an object as in a plain string.
+  const strip = (r) => (delete r.tookMs, r);
+  const replaced = strip(engine.search({ q: "盐碱\ufffd地 \ufffd" }));
+  assert.deepEqual(strip(engine.search({ q: "盐碱\ud800地 \udfff" })), replaced);
+  assert.deepEqual(strip(engine.search("盐碱\ud800地 \udfff")), replaced);
   survives(() => engine.search({ q: "x", filters: { region: Array.from({ length: 20_000 }, (_, i) => `r${i}`) } }), "20k filter values");
   survives(() => engine.match({ text: "盐碱地", tags: { industries: Array(20_000).fill("现代农业") } }), "20k industries");
 });
@@ -88,6 +95,22 @@ test("malformed filters and wrong types are Errors naming the field", () => {
   assert.equal(engine.search({ page: 0 }).hits.length, 10, "page 0 is page 1");
   assert.equal(engine.search({ size: 1000 }).hits.length, 232);
   for (const size of [0, 1e9, -1, 1.5]) throwsError(() => engine.match({ id: "N-2026-0001", size }), /size/);
+});
+
+test("deep pages answer no hits, the total and the facets, without growing the memory", () => {
+  const first = engine.search({ q: "技术", size: 1000 });
+  delete first.tookMs;
+  const grown = memory.buffer.byteLength;
+  for (const [page, size] of [[233, 1], [4000, 1000], [100_000, 1000], [4_294_967, 1000], [400_000_000, 10], [2 ** 31, 2]]) {
+    const res = engine.search({ q: "技术", page, size });
+    assert.equal(res.hits.length, 0, `page ${page} × ${size}`);
+    assert.equal(res.total, first.total);
+    assert.deepEqual(res.facets, first.facets);
+  }
+  throwsError(() => engine.search({ page: 2 ** 32, size: 1000 }), /page|usize/);
+  throwsError(() => engine.search({ page: 4_294_969, size: 1000 }), /page 4294969 is out of range/);
+  assert.ok(memory.buffer.byteLength - grown < 4 << 20, `memory grew from ${grown} to ${memory.buffer.byteLength} bytes`);
+  assert.equal(engine.search({ page: 232, size: 1, sort: "date" }).hits.length, 1, "the last record is still there");
 });
 
 test("hostile objects: cycles, throwing getters, proxies, toJSON", () => {

@@ -113,6 +113,8 @@ test("every answer equals the native CLI's, field for field", () => {
     { q: "材料", sort: "date", kind: "result" },
     { q: "芯片 封装 可靠性 测试 设备 国产化 替代 高精度" },
     { q: "no-such-word-anywhere" },
+    { q: "技术", page: 30, size: 10 },
+    { kind: "result", filters: { region: ["北京市"] }, page: 500, size: 1000 },
   ];
   for (const req of requests) {
     const mine = engine.search(req);

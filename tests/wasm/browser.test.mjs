@@ -1,0 +1,197 @@
+// www/engine.js in a real browser (headless Chromium via playwright-core): the worker downloads with
+// progress and opens the bundle, answers as the WASM engine does in node, supersedes older searches
+// with an AbortError, rejects bad bundles and bad requests with Errors, and keeps the main thread free.
+// Skipped when Chromium or playwright-core is absent (CHROMIUM=/path/to/chrome to choose one).
+import assert from "node:assert/strict";
+import fs from "node:fs";
+import http from "node:http";
+import path from "node:path";
+import test from "node:test";
+
+import { cslBundle, ROOT, seedBundle, wasm } from "./helpers.mjs";
+
+const executable = [process.env.CHROMIUM, "/usr/lib/chromium/chromium", "/usr/bin/chromium", "/usr/bin/chromium-browser", "/usr/bin/google-chrome"].find((p) => p && fs.existsSync(p));
+const playwright = await import("playwright-core").catch(() => null);
+const skip = !executable ? "no Chromium found (set CHROMIUM)" : !playwright ? "playwright-core is not installed (npm install)" : false;
+
+const TYPES = { ".js": "text/javascript", ".wasm": "application/wasm", ".html": "text/html", ".bundle": "application/octet-stream" };
+
+/** Serves www/ and test bundles on 127.0.0.1: `/b/NAME` plain, `/slow/NAME` in delayed chunks, `/chunked/NAME` without Content-Length. */
+function serve(bundles) {
+  const server = http.createServer(async (req, res) => {
+    const url = new URL(req.url, "http://x");
+    const [, mode, name] = url.pathname.split("/");
+    if (["b", "slow", "chunked"].includes(mode)) {
+      const body = bundles[name];
+      if (!body) return res.writeHead(404).end("not found");
+      const headers = { "Content-Type": "application/octet-stream" };
+      if (mode !== "chunked") headers["Content-Length"] = body.length;
+      res.writeHead(200, headers);
+      if (mode === "b") return res.end(body);
+      for (let at = 0; at < body.length; at += 256 << 10) {
+        res.write(body.subarray(at, at + (256 << 10)));
+        await new Promise((r) => setTimeout(r, mode === "slow" ? 20 : 1));
+      }
+      return res.end();
+    }
+    const file = path.join(ROOT, "www", url.pathname === "/" ? "test.html" : path.normalize(url.pathname));
+    if (url.pathname === "/" || url.pathname === "/test.html") {
+      return res.writeHead(200, { "Content-Type": "text/html" }).end("<!doctype html><meta charset=utf-8><title>engine test</title>");
+    }
+    if (!file.startsWith(path.join(ROOT, "www")) || !fs.existsSync(file)) return res.writeHead(404).end("not found");
+    res.writeHead(200, { "Content-Type": TYPES[path.extname(file)] ?? "application/octet-stream" }).end(fs.readFileSync(file));
+  });
+  return new Promise((resolve) => server.listen(0, "127.0.0.1", () => resolve(server)));
+}
+
+test("engine.js in Chromium", { skip, timeout: 120_000 }, async (t) => {
+  const seeds = fs.readFileSync(seedBundle());
+  const csl = cslBundle();
+  const future = Buffer.from(seeds);
+  future.writeUInt32LE(2, 8);
+  const bundles = { "seeds.bundle": seeds, "truncated.bundle": seeds.subarray(0, seeds.length >> 1), "future.bundle": future, "junk.bundle": Buffer.from("PK\u0003\u0004 a zip file, not a bundle") };
+  if (csl) bundles["csl.bundle"] = fs.readFileSync(csl);
+  const server = await serve(bundles);
+  const origin = `http://127.0.0.1:${server.address().port}`;
+  const browser = await playwright.chromium.launch({ executablePath: executable, args: ["--no-sandbox"] });
+  t.after(async () => {
+    await browser.close();
+    server.close();
+  });
+  const page = await browser.newPage();
+  const pageErrors = [];
+  page.on("pageerror", (e) => pageErrors.push(e));
+  await page.goto(`${origin}/test.html`);
+
+  // The node engine's answers, to compare with.
+  const { Engine } = await wasm();
+  const reference = Engine.load(seeds);
+  const strip = (r) => {
+    delete r.tookMs;
+    return r;
+  };
+  const requests = [{ q: "盐碱地 改良" }, { q: "催化", kind: "result", filters: { region: ["北京市"] }, size: 3 }, { kind: "needs", sort: "deadline", size: 20 }];
+
+  await t.test("loads with progress, then answers as the engine in node does", async () => {
+    const out = await page.evaluate(async (requests) => {
+      const { createEngine } = await import("/engine.js");
+      const progress = [];
+      const engine = await createEngine("/slow/seeds.bundle", { onProgress: (p) => progress.push(p) });
+      const answers = [];
+      for (const r of requests) answers.push(await engine.search(r));
+      const match = await engine.match({ id: "N-2026-0001", today: "2026-11-21" }, { size: 4 });
+      const record = await engine.get("N-2026-0001");
+      const missing = await engine.get("nope");
+      const stats = await engine.stats();
+      engine.terminate();
+      const afterTerminate = await engine.stats().then(() => "resolved", (e) => e.message);
+      return { progress, info: engine.info, answers, match, record, missing, stats, afterTerminate };
+    }, requests);
+    const downloads = out.progress.filter((p) => p.phase === "download");
+    assert.ok(downloads.length >= 3, `${downloads.length} progress events`);
+    assert.ok(downloads.every((p, i) => i === 0 || p.loaded >= downloads[i - 1].loaded), "progress only grows");
+    assert.ok(downloads.every((p) => p.total === seeds.length), "Content-Length is the total");
+    assert.equal(downloads.at(-1).loaded, seeds.length);
+    assert.equal(out.progress.at(-1).phase, "open");
+    assert.equal(out.info.bytes, seeds.length);
+    out.answers.forEach((a, i) => {
+      assert.equal(typeof a.tookMs, "number");
+      assert.deepEqual(strip(a), strip(reference.search(requests[i])));
+    });
+    assert.deepEqual(strip(out.match), strip(reference.match({ id: "N-2026-0001", today: "2026-11-21" }, { size: 4 })));
+    assert.deepEqual(out.record, reference.get("N-2026-0001"));
+    assert.equal(out.missing, null);
+    assert.deepEqual(out.stats, reference.stats());
+    assert.match(out.afterTerminate, /terminated/);
+  });
+
+  await t.test("without Content-Length the total is 0 until the end", async () => {
+    const progress = await page.evaluate(async () => {
+      const { createEngine } = await import("/engine.js");
+      const progress = [];
+      const engine = await createEngine("/chunked/seeds.bundle", { onProgress: (p) => progress.push(p) });
+      engine.terminate();
+      return progress;
+    });
+    const downloads = progress.filter((p) => p.phase === "download");
+    assert.ok(downloads.slice(0, -1).every((p) => p.total === 0));
+    assert.deepEqual(downloads.at(-1), { phase: "download", loaded: seeds.length, total: seeds.length });
+  });
+
+  await t.test("a newer search supersedes older pending ones; engine errors reject with Errors", async () => {
+    const out = await page.evaluate(async () => {
+      const { createEngine } = await import("/engine.js");
+      const engine = await createEngine("/b/seeds.bundle");
+      const settled = await Promise.allSettled([engine.search({ q: "激光" }), engine.search({ q: "激光 打标" }), engine.search({ q: "盐碱地" })]);
+      const describe = (s) => (s.status === "fulfilled" ? { ok: s.value.hits[0]?.title } : { name: s.reason.name, message: s.reason.message, isError: s.reason instanceof Error });
+      const errors = [];
+      for (const call of [
+        () => engine.search({ size: 0 }),
+        () => engine.search({ filters: { colour: ["red"] } }),
+        () => engine.match({ id: "nope" }),
+        () => engine.search({ q: "x", f() {} }),
+        () => engine.get(42),
+      ]) {
+        errors.push(await call().then((value) => ({ status: "fulfilled", value }), (reason) => ({ status: "rejected", reason })));
+      }
+      // Matches and gets are never superseded.
+      const parallel = await Promise.all([engine.match({ id: "N-2026-0001" }), engine.match({ id: "R-2026-0043" }), engine.get("N-2026-0001")]);
+      engine.terminate();
+      return { settled: settled.map(describe), errors: errors.map(describe), parallel: parallel.map((p) => p && (p.hits?.length ?? p.id)) };
+    });
+    assert.deepEqual(out.settled.slice(0, 2).map((s) => s.name), ["AbortError", "AbortError"]);
+    assert.ok(out.settled[0].isError, "an AbortError is an Error");
+    assert.match(out.settled[2].ok, /盐碱地/);
+    assert.deepEqual(out.errors.map((e) => e.isError), [true, true, true, true, true]);
+    assert.match(out.errors[0].message, /size: must be from 1 to 1000, found 0/);
+    assert.match(out.errors[1].message, /filters: unknown field "colour"/);
+    assert.match(out.errors[2].message, /no record with id "nope"/);
+    assert.match(out.errors[3].message, /invalid request: .*could not be cloned/);
+    assert.match(out.errors[4].message, /get: the id must be a string/);
+    assert.deepEqual(out.parallel, [10, 10, "N-2026-0001"]);
+  });
+
+  await t.test("bad bundles and bad URLs reject createEngine with the reason", async () => {
+    const out = await page.evaluate(async () => {
+      const { createEngine } = await import("/engine.js");
+      const messages = {};
+      for (const name of ["truncated", "future", "junk", "missing"]) {
+        messages[name] = await createEngine(`/b/${name}.bundle`).then(() => "loaded", (e) => e.message);
+      }
+      return messages;
+    });
+    assert.match(out.truncated, /bundle is truncated: \d+ bytes of \d+ \(download incomplete\?\)/);
+    assert.match(out.future, /bundle format version 2 is not supported: this engine reads version 1/);
+    assert.match(out.junk, /not a techmatch bundle/);
+    assert.match(out.missing, /cannot download the bundle .*missing\.bundle: HTTP 404/);
+  });
+
+  await t.test("the main thread stays free while the CSL bundle opens and 300 queries run", { skip: !csl && "../shared/data/csl is absent" }, async (t) => {
+    const out = await page.evaluate(async () => {
+      const { createEngine } = await import("/engine.js");
+      let last = performance.now();
+      let worstGap = 0;
+      const timer = setInterval(() => {
+        const now = performance.now();
+        worstGap = Math.max(worstGap, now - last);
+        last = now;
+      }, 5);
+      const started = performance.now();
+      const engine = await createEngine("/b/csl.bundle");
+      const loaded = performance.now() - started;
+      const words = ["数值模拟", "可持续发展", "图书馆", "深度学习", "土壤", "遥感", "催化剂", "区块链", "教育", "经济增长"];
+      const took = [];
+      const t0 = performance.now();
+      for (let i = 0; i < 300; i++) took.push((await engine.search({ q: `${words[i % 10]} ${words[(i * 7) % 10]}`, size: 10 })).tookMs);
+      const roundTrip = (performance.now() - t0) / 300;
+      clearInterval(timer);
+      engine.terminate();
+      took.sort((a, b) => a - b);
+      return { loaded, info: engine.info, worstGap, roundTrip, p50: took[150], p95: took[285] };
+    });
+    t.diagnostic(`Chromium: CSL createEngine ${out.loaded.toFixed(0)} ms (download ${out.info.downloadMs.toFixed(0)} ms, Engine.load ${out.info.openMs.toFixed(0)} ms); search in worker p50 ${out.p50.toFixed(2)} ms p95 ${out.p95.toFixed(2)} ms, round trip ${out.roundTrip.toFixed(2)} ms; longest main-thread gap ${out.worstGap.toFixed(0)} ms`);
+    assert.ok(out.worstGap < 250, `the main thread was blocked for ${out.worstGap} ms`);
+  });
+
+  assert.deepEqual(pageErrors, []);
+});
