@@ -475,7 +475,10 @@ impl Engine {
         let query = Self::combine(text.as_deref(), &all);
 
         let sort = if text.is_none() && req.sort == Sort::Relevance { Sort::Date } else { req.sort };
-        let limit = TopDocs::with_limit(req.size).and_offset(offset);
+        // A page past the end has no hits but the same total and facets. Asking tantivy for it
+        // would make its collector reserve room for offset + size hits.
+        let past_end = offset as u64 >= self.searcher.num_docs();
+        let limit = if past_end { TopDocs::with_limit(1) } else { TopDocs::with_limit(req.size).and_offset(offset) };
         let filtered_fields: HashSet<&str> = filters.iter().map(|(n, _)| *n).filter(|n| !n.is_empty()).collect();
         let unfiltered: Vec<&'static str> = TAG_FIELDS.iter().copied().filter(|f| !filtered_fields.contains(f)).collect();
         let facet_collector = FacetCounts { fields: unfiltered.clone() };
@@ -496,6 +499,7 @@ impl Engine {
             let counts = s.search(q.as_ref(), &FacetCounts { fields: vec![field] }).map_err(map_err)?;
             facets.extend(counts);
         }
+        let top = if past_end { Vec::new() } else { top };
         let terms = highlight_terms(&parsed);
         let hits = top.into_iter().map(|(score, addr)| self.hit(addr, score, &terms)).collect::<Result<_, _>>()?;
         Ok(SearchResponse { total, hits, facets })

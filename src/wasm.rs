@@ -115,27 +115,6 @@ pub struct Engine {
     inner: search::Engine,
 }
 
-impl Engine {
-    /// Searches, answering a page past the last record without asking tantivy for it: its top-n
-    /// collector reserves room for offset + size hits up front, which for a deep page overflows
-    /// wasm32's address space (a trap) or grows the memory for good. Total and facets do not
-    /// depend on the page, so the answer is the native one: no hits, the same total and facets.
-    fn search_paged(&self, mut req: SearchRequest) -> Result<search::SearchResponse, JsError> {
-        let c = &self.inner.header().counts;
-        let records = usize::try_from(c.needs + c.challenges + c.results).unwrap_or(usize::MAX);
-        let offset = req.page.max(1).saturating_sub(1).saturating_mul(req.size);
-        let past_the_end = offset >= records && offset < u32::MAX as usize;
-        if past_the_end {
-            req.page = 1;
-        }
-        let mut res = self.inner.search(&req).map_err(js_error)?;
-        if past_the_end {
-            res.hits.clear();
-        }
-        Ok(res)
-    }
-}
-
 #[wasm_bindgen]
 impl Engine {
     /// Verifies and opens a bundle from a `Uint8Array` or `ArrayBuffer` (copied once into the
@@ -163,7 +142,7 @@ impl Engine {
             Some(q) => SearchRequest { q, ..SearchRequest::default() },
             None => from_js(req, "search")?,
         };
-        let res = self.search_paged(req)?;
+        let res = self.inner.search(&req).map_err(js_error)?;
         with_took(to_js(&res)?, started)
     }
 

@@ -245,3 +245,12 @@ fn the_committed_seeds_bundle_is_current() {
         "index/techmatch.bundle is stale: rebuild it with `techmatch build seeds/needs.jsonl seeds/results.jsonl --out index`"
     );
 }
+
+#[test]
+fn a_page_past_the_end_has_no_hits_but_the_same_total_and_facets() {
+    let e = common::seeds();
+    let first = e.search(&SearchRequest { size: 1000, ..req("激光") }).unwrap();
+    let deep = e.search(&SearchRequest { size: 1000, page: 4_000_000, ..req("激光") }).unwrap();
+    assert!(deep.hits.is_empty());
+    assert_eq!((deep.total, &deep.facets), (first.total, &first.facets));
+}
