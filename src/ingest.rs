@@ -364,14 +364,21 @@ fn read_delimited(bytes: &[u8], name: &str, delimiter: u8) -> Source {
     Ok((rows, true, problems))
 }
 
+/// Excel's serial day of 9999-12-31, its last date.
+const EXCEL_LAST_DAY: f64 = 2_958_465.0;
+
 fn cell_value(c: &Data) -> Value {
     match c {
         Data::Int(i) => Value::from(*i),
         Data::Float(f) => Number::from_f64(*f).map_or(Value::Null, Value::Number),
         Data::String(s) | Data::DateTimeIso(s) | Data::DurationIso(s) => Value::String(s.clone()),
         Data::Bool(b) => Value::Bool(*b),
-        // Excel serial day 25569 is 1970-01-01.
-        Data::DateTime(d) => Value::String(format_date(d.as_f64().floor() as i64 - 25_569)),
+        // Excel serial day 25569 is 1970-01-01; serials past 9999-12-31 (or negative) are no date,
+        // and stay the number they are for validation to name.
+        Data::DateTime(d) => match d.as_f64().floor() {
+            days @ 0.0..=EXCEL_LAST_DAY => Value::String(format_date(days as i64 - 25_569)),
+            _ => Value::String(format!("{:e}", d.as_f64())),
+        },
         Data::Error(e) => Value::String(format!("#ERROR {e}")),
         Data::Empty => Value::Null,
     }

@@ -1,0 +1,3 @@
+//! techmatch's fuzz targets as a library, for the cargo-fuzz binaries in `fuzz_targets/`.
+
+pub mod targets;

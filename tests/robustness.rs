@@ -1,0 +1,341 @@
+//! Robustness: the fuzz targets' smoke run (committed seeds, fixed crashes and a few thousand
+//! generated inputs through the very functions cargo-fuzz runs), real bundles cut and flipped at
+//! every section, and the bad-input classes `bad_input.rs` does not cover.
+
+mod common;
+
+#[path = "../fuzz/src/targets.rs"]
+mod targets;
+
+use std::path::PathBuf;
+use std::process::Command;
+
+use common::{need_json, result_json, temp_file};
+use serde_json::json;
+use tantivy::directory::OwnedBytes;
+use techmatch::bundle::{self, Bundle, BundleError};
+use techmatch::pipeline;
+use techmatch::search::Engine;
+
+
+/// xorshift64*: the same inputs on every run.
+struct Rng(u64);
+
+impl Rng {
+    fn next(&mut self) -> u64 {
+        self.0 ^= self.0 >> 12;
+        self.0 ^= self.0 << 25;
+        self.0 ^= self.0 >> 27;
+        self.0.wrapping_mul(0x2545_F491_4F6C_DD1D)
+    }
+    fn below(&mut self, n: usize) -> usize {
+        (self.next() % n.max(1) as u64) as usize
+    }
+}
+
+/// Bytes a mutation may insert: structure of the formats the targets read.
+const TOKENS: &[&[u8]] = &[
+    b"\"", b"\\", b"\\ud800", b"{", b"}", b"[", b"]", b":", b",", b"\n", b"\r\n", b"\t", b";", b"\xe3\x80\x81", b"%%", b"-", b"\"q\":",
+    b"\"filters\":{\"region\":[\"\"]}", b"\"trl\":{\"min\":0}", b"\"size\":1000", b"\"page\":4294967295", b"\"kind\":\"needs\"", b"null", b"1e309",
+    b"-1", b"18446744073709551616", b"\xef\xbb\xbf", b"\xff\xfe", b"\xc0\x80", b"\xed\xa0\x80", b"\x00", b"\xe2\x80\x8f", b"\xe2\x80\x8b",
+    b"[fields]\n", b"= { column = \"", b"[limits]\n", b"\"deadline\":\"2026-02-29\"", b"9999-12-31", b"\xe7\x9b\x90\xe7\xa2\xb1\xe5\x9c\xb0",
+];
+
+/// One libFuzzer-like mutation of `input` (byte flips, inserted tokens, cuts, duplicated or
+/// spliced ranges from `other`).
+fn mutate(rng: &mut Rng, input: &[u8], other: &[u8]) -> Vec<u8> {
+    let mut out = input.to_vec();
+    for _ in 0..1 + rng.below(4) {
+        let at = rng.below(out.len() + 1);
+        match rng.below(6) {
+            0 if !out.is_empty() => {
+                let i = rng.below(out.len());
+                out[i] ^= 1 << rng.below(8);
+            }
+            1 => {
+                let t = TOKENS[rng.below(TOKENS.len())];
+                out.splice(at..at, t.iter().copied());
+            }
+            2 => out.truncate(at.max(2)),
+            3 if at < out.len() => {
+                let end = (at + 1 + rng.below(64)).min(out.len());
+                let copy = out[at..end].to_vec();
+                out.splice(at..at, copy);
+            }
+            4 if !other.is_empty() => {
+                let from = rng.below(other.len());
+                let end = (from + 1 + rng.below(256)).min(other.len());
+                out.splice(at..at, other[from..end].iter().copied());
+            }
+            _ if at < out.len() => {
+                let end = (at + 1 + rng.below(16)).min(out.len());
+                out.drain(at..end);
+            }
+            _ => {}
+        }
+    }
+    out
+}
+
+/// Committed inputs of a target, by path: `fuzz/seeds/<target>` and crashes fixed since, `fuzz/regressions/<target>`.
+fn committed(target: &str) -> Vec<(PathBuf, Vec<u8>)> {
+    let mut out = Vec::new();
+    for dir in ["seeds", "regressions"] {
+        let Ok(entries) = std::fs::read_dir(common::root().join("fuzz").join(dir).join(target)) else { continue };
+        for e in entries {
+            let path = e.unwrap().path();
+            out.push((path.clone(), std::fs::read(&path).unwrap()));
+        }
+    }
+    out.sort();
+    out
+}
+
+/// Runs the committed inputs, `extra` inputs and `generated` mutations of them through `target`.
+fn smoke(name: &str, target: fn(&[u8]), extra: Vec<Vec<u8>>, generated: usize, seed: u64) {
+    let inputs = committed(name);
+    assert!(inputs.len() >= 5, "fuzz/seeds/{name} holds the target's seed corpus");
+    let pool: Vec<Vec<u8>> = inputs.into_iter().map(|(_, b)| b).chain(extra).collect();
+    for input in &pool {
+        target(input);
+    }
+    let mut rng = Rng(seed);
+    for _ in 0..generated {
+        let a = &pool[rng.below(pool.len())];
+        let b = &pool[rng.below(pool.len())];
+        target(&mutate(&mut rng, a, b));
+    }
+}
+
+/// A small bundle of two records from the seeds.
+fn tiny_bundle() -> Vec<u8> {
+    let dir = tempfile::tempdir().unwrap();
+    let line = |f: &str| std::fs::read_to_string(common::root().join("seeds").join(f)).unwrap().lines().next().unwrap().to_string();
+    let input = temp_file(&dir, "two.jsonl", format!("{}\n{}", line("needs.jsonl"), line("results.jsonl")).as_bytes());
+    common::bundle_from(&[input], None)
+}
+
+/// A one-sheet workbook with a need row, for the ingestion target's XLSX mode (first byte 4).
+fn xlsx_input() -> Vec<u8> {
+    let mut wb = rust_xlsxwriter::Workbook::new();
+    let ws = wb.add_worksheet();
+    let rows = [
+        ["id", "kind", "title", "summary", "industries", "region", "deadline", "coop_modes", "org", "contact", "trl_min"],
+        ["N1", "need", "激光熔覆修复", "需要激光熔覆修复技术", "激光及智能装备制造", "130900", "2027-06-30", "合作开发", "某公司", "张三", "4"],
+    ];
+    for (r, row) in rows.iter().enumerate() {
+        for (c, v) in row.iter().enumerate() {
+            ws.write_string(r as u32, c as u16, *v).unwrap();
+        }
+    }
+    let mut out = vec![4, 0];
+    out.extend(wb.save_to_buffer().unwrap());
+    out
+}
+
+#[test]
+fn fuzz_smoke_bundle_loading() {
+    smoke("bundle", targets::bundle, vec![tiny_bundle()], 2000, 0x5eed_0001);
+}
+
+#[test]
+fn fuzz_smoke_query_handling() {
+    // Each input is a search, a match by text and maybe a JSON request: fewer fit in seconds.
+    smoke("query", targets::query, Vec::new(), 300, 0x5eed_0002);
+}
+
+#[test]
+fn fuzz_smoke_ingestion() {
+    smoke("ingest", targets::ingest, vec![xlsx_input()], 2000, 0x5eed_0003);
+}
+
+#[test]
+fn the_damaged_files_target_starts_from_the_exact_seeds_bundle() {
+    // No edits: re-assembling the seeds bundle's files gives its very bytes, so every edit the
+    // `bundle_files` target makes is the only difference (that target itself finds tantivy's panics
+    // on forged files, so it is not replayed here; see BENCHMARKS.md, Robustness).
+    assert!(targets::edited_seeds_bundle(&[]) == targets::SEEDS_BUNDLE);
+    targets::bundle_files(&[]);
+}
+
+/// The seeds bundle's section boundaries: preamble fields, header end, every file's start and end.
+fn boundaries(bytes: &[u8]) -> (bundle::Header, Vec<usize>) {
+    let header = bundle::parse_header(bytes, bytes.len() as u64).unwrap();
+    let header_end = bundle::PREAMBLE_LEN + u32::from_le_bytes(bytes[12..16].try_into().unwrap()) as usize;
+    let mut at = vec![8, 12, 16, bundle::PREAMBLE_LEN, header_end];
+    for f in &header.files {
+        at.extend([f.offset as usize, (f.offset + f.len / 2) as usize, (f.offset + f.len) as usize]);
+    }
+    at.sort();
+    at.dedup();
+    (header, at)
+}
+
+#[test]
+fn a_real_bundle_cut_at_every_section_boundary_says_truncated() {
+    let good = targets::SEEDS_BUNDLE;
+    let (_, cuts) = boundaries(good);
+    for &at in &cuts {
+        for cut in [at.saturating_sub(1), at, at + 1].into_iter().filter(|c| (1..good.len()).contains(c)) {
+            match Bundle::parse(OwnedBytes::new(good[..cut].to_vec())) {
+                Err(BundleError::Truncated { expected, found }) => {
+                    assert_eq!(found, cut as u64);
+                    assert!(expected > found, "cut at {cut}: expects {expected}");
+                }
+                Err(e) => panic!("cut at {cut}: {e}"),
+                Ok(_) => panic!("cut at {cut} opened"),
+            }
+        }
+    }
+}
+
+#[test]
+fn a_real_bundle_with_one_flipped_byte_names_the_damaged_part() {
+    let good = targets::SEEDS_BUNDLE;
+    let (header, marks) = boundaries(good);
+    let header_end = header.files[0].offset as usize;
+    // Every section's first, middle and last byte, and every 4099th byte besides.
+    let spots = marks.iter().flat_map(|&m| [m.saturating_sub(1), m]).chain((0..good.len()).step_by(4099)).filter(|&s| s < good.len());
+    for at in spots {
+        let mut bad = good.to_vec();
+        bad[at] ^= 0x20;
+        let err = match Bundle::parse(OwnedBytes::new(bad)) {
+            Err(e) => e.to_string(),
+            Ok(_) => panic!("flip at {at} went unnoticed"),
+        };
+        let expected = match at {
+            0..8 => "not a techmatch bundle".to_string(),
+            8..12 => "format version".to_string(),
+            // A changed header length reads as a cut or a damaged header.
+            12..16 => "bundle is".to_string(),
+            a if a < header_end => "header".to_string(),
+            a => {
+                let file = header.files.iter().find(|f| (f.offset..f.offset + f.len).contains(&(a as u64))).unwrap();
+                format!("checksum mismatch in {}", file.name)
+            }
+        };
+        assert!(err.contains(&expected), "flip at {at}: {err:?} lacks {expected:?}");
+    }
+}
+
+fn techmatch(args: &[&str]) -> std::process::Output {
+    Command::new(env!("CARGO_BIN_EXE_techmatch")).args(args).output().unwrap()
+}
+
+#[test]
+fn the_cli_refuses_damaged_future_and_foreign_bundles_by_name() {
+    let dir = tempfile::tempdir().unwrap();
+    let good = targets::SEEDS_BUNDLE;
+    let mut future = good.to_vec();
+    future[8..12].copy_from_slice(&(bundle::FORMAT_VERSION + 1).to_le_bytes());
+    // Another codec in the header (same length, so offsets hold), checksum made right again.
+    let mut foreign = good.to_vec();
+    let at = foreign.windows(bundle::CODEC.len()).position(|w| w == bundle::CODEC.as_bytes()).unwrap();
+    foreign[at..at + bundle::CODEC.len()].copy_from_slice(b"tantivy-0.27/zst");
+    let len = u32::from_le_bytes(foreign[12..16].try_into().unwrap()) as usize;
+    let crc = crc32fast::hash(&foreign[bundle::PREAMBLE_LEN..bundle::PREAMBLE_LEN + len]);
+    foreign[16..20].copy_from_slice(&crc.to_le_bytes());
+    let cases: [(&str, Vec<u8>, &str); 4] = [
+        ("cut.bundle", good[..good.len() / 3].to_vec(), "bundle is truncated"),
+        ("flipped.bundle", { let mut b = good.to_vec(); b[good.len() - 100] ^= 1; b }, "checksum mismatch in"),
+        ("future.bundle", future, "bundle format version 2 is not supported"),
+        ("foreign.bundle", foreign, "incompatible with this engine: codec \"tantivy-0.27/zst\""),
+    ];
+    for (name, bytes, message) in cases {
+        let path = temp_file(&dir, name, &bytes);
+        for args in [vec!["search", path.to_str().unwrap(), "涂层"], vec!["match", path.to_str().unwrap(), "--id", "N-2026-0001"], vec!["inspect", path.to_str().unwrap()]] {
+            let out = techmatch(&args);
+            let err = String::from_utf8_lossy(&out.stderr);
+            assert_eq!(out.status.code(), Some(1), "{args:?}: {err}");
+            assert!(err.contains(name) && err.contains(message), "{args:?}: {err}");
+            assert!(!err.contains("panicked"), "{err}");
+        }
+    }
+}
+
+/// Problems of a build from files, as text lines.
+fn problems(files: &[PathBuf]) -> Vec<String> {
+    pipeline::build(files, None, &|_, _| {}).problems.iter().map(|p| p.to_string()).collect()
+}
+
+#[test]
+fn utf16_csv_with_a_bom_reads_and_broken_utf16_is_named() {
+    let dir = tempfile::tempdir().unwrap();
+    let text = "id,kind,title,summary,industries,region,deadline,coop_modes,org,contact\nN1,need,盐碱地改良技术需求,耐盐作物,现代农业,130900,2027-06-30,合作开发,某公司,张三\n";
+    let le: Vec<u8> = [0xFF, 0xFE].into_iter().chain(text.encode_utf16().flat_map(u16::to_le_bytes)).collect();
+    let be: Vec<u8> = [0xFE, 0xFF].into_iter().chain(text.replace("N1", "N2").encode_utf16().flat_map(u16::to_be_bytes)).collect();
+    let built = pipeline::build(&[temp_file(&dir, "le.csv", &le), temp_file(&dir, "be.csv", &be)], None, &|_, _| {});
+    assert!(built.problems.is_empty(), "{:?}", built.problems);
+    assert_eq!(built.records, 2);
+    // A lone surrogate in UTF-16 is not text.
+    let mut broken = le.clone();
+    broken.extend([0x00, 0xD8, b'x', 0x00]);
+    let f = temp_file(&dir, "broken.csv", &broken);
+    assert_eq!(problems(std::slice::from_ref(&f)), [format!("{}:0: -: -: invalid UTF-16LE text", f.display())]);
+}
+
+#[test]
+fn lone_surrogate_escapes_and_nul_are_named_bidi_and_zero_width_text_is_kept() {
+    let dir = tempfile::tempdir().unwrap();
+    let rtl = "方向\u{202E}覆盖\u{2066}隔离\u{2069}";
+    let zero_width = "零宽\u{200B}连接\u{200D}字符与\u{200F}方向标记";
+    let text = [
+        r#"{"id": "N1", "title": "\ud800"}"#.to_string(),
+        need_json("N2", json!({"summary": "含NUL\u{0000}的概述"})),
+        need_json("N3", json!({"title": rtl})),
+        result_json("R1", json!({"advantages": zero_width})),
+    ]
+    .join("\n");
+    let f = temp_file(&dir, "x.jsonl", text.as_bytes());
+    let built = pipeline::build(std::slice::from_ref(&f), None, &|_, _| {});
+    let p: Vec<String> = built.problems.iter().map(|p| p.to_string()).collect();
+    let name = f.display();
+    assert!(p[0].starts_with(&format!("{name}:1: -: -: invalid JSON: unexpected end of hex escape")), "{p:?}");
+    assert_eq!(p[1], format!("{name}:2: N2: summary: contains control character U+0000"));
+    assert_eq!(p.len(), 2, "{p:?}");
+    // Direction and zero-width marks are format characters of real text (Arabic, emoji): kept
+    // verbatim for the widget to isolate, not dropped or rewritten.
+    let engine = Engine::open(Bundle::parse(OwnedBytes::new(built.bundle.unwrap())).unwrap()).unwrap();
+    assert_eq!(engine.get("N3").unwrap().unwrap().title, rtl);
+    assert_eq!(engine.get("R1").unwrap().unwrap().advantages.as_deref(), Some(zero_width));
+}
+
+#[test]
+fn xlsx_dates_out_of_the_calendar_are_named_not_a_crash() {
+    use rust_xlsxwriter::{Format, Workbook};
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("dates.xlsx");
+    let mut wb = Workbook::new();
+    let ws = wb.add_worksheet();
+    let date = Format::new().set_num_format("yyyy-mm-dd");
+    let header = ["id", "kind", "title", "summary", "industries", "region", "deadline", "coop_modes", "org", "contact"];
+    for (c, h) in header.iter().enumerate() {
+        ws.write_string(0, c as u16, *h).unwrap();
+    }
+    // Excel serial days: a real date, then values no calendar holds.
+    for (r, serial) in [46_203.0, 1e300, -1e300, 3e6].into_iter().enumerate() {
+        let row = r as u32 + 1;
+        let values = [format!("N{row}"), "need".into(), "激光熔覆修复".into(), "需要激光熔覆修复技术".into(), "激光及智能装备制造".into(), "130900".into()];
+        for (c, v) in values.iter().enumerate() {
+            ws.write_string(row, c as u16, v).unwrap();
+        }
+        ws.write_number_with_format(row, 6, serial, &date).unwrap();
+        for (c, v) in [(7, "合作开发"), (8, "某公司"), (9, "张三")] {
+            ws.write_string(row, c, v).unwrap();
+        }
+    }
+    wb.save(&path).unwrap();
+    let built = pipeline::build(std::slice::from_ref(&path), None, &|_, _| {});
+    let p: Vec<String> = built.problems.iter().map(|p| p.to_string()).collect();
+    let name = path.display();
+    assert_eq!(
+        p,
+        [
+            format!("{name}:Sheet1:3: N2: deadline: not a date in YYYY-MM-DD form: \"1e300\""),
+            format!("{name}:Sheet1:4: N3: deadline: not a date in YYYY-MM-DD form: \"-1e300\""),
+            format!("{name}:Sheet1:5: N4: deadline: not a date in YYYY-MM-DD form: \"3e6\""),
+        ]
+    );
+    let engine = Engine::open(Bundle::parse(OwnedBytes::new(built.bundle.unwrap())).unwrap()).unwrap();
+    assert_eq!(engine.get("N1").unwrap().unwrap().deadline.as_deref(), Some("2026-06-30"));
+}
