@@ -1,0 +1,142 @@
+// Shared pieces of the browser benchmarks (bench/browser.mjs, bench/peers/run.mjs): finding and flagging
+// Chromium, a byte-counting static server on 127.0.0.1, CDP on a worker, Chromium process memory,
+// percentiles, and the machine description.
+import { execFileSync } from "node:child_process";
+import fs from "node:fs";
+import http from "node:http";
+import { createRequire } from "node:module";
+import os from "node:os";
+import path from "node:path";
+import { fileURLToPath } from "node:url";
+
+export const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "../..");
+export const require = createRequire(path.join(ROOT, "package.json"));
+
+/** Chromium's executable (CHROMIUM overrides), or undefined. */
+export const CHROMIUM = [process.env.CHROMIUM, "/usr/lib/chromium/chromium", "/usr/bin/chromium", "/usr/bin/chromium-browser", "/usr/bin/google-chrome"].find((p) => p && fs.existsSync(p));
+export const FLAGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update", "--no-first-run", "--disable-sync"];
+
+export const loadavg = () => fs.readFileSync("/proc/loadavg", "utf8").split(" ").slice(0, 3).join(" ");
+
+/** The p-quantile (0 < p ≤ 1) of `xs`, nearest rank. */
+export const pct = (xs, p) => {
+  const s = [...xs].sort((a, b) => a - b);
+  return s[Math.max(0, Math.ceil(p * s.length) - 1)];
+};
+export const median = (xs) => pct(xs, 0.5);
+
+/**
+ * A static server on 127.0.0.1 with a byte counter (wire bytes per response, headers included).
+ * `resolve(pathname)` gives `{raw, gz?, type}` or null; in mode "gzip" a file with `gz` is sent with
+ * Content-Encoding: gzip. COOP/COEP headers make pages cross-origin isolated (5 µs timers).
+ */
+export function nodeServer(resolve, mode) {
+  const requests = [];
+  const server = http.createServer((req, res) => {
+    const url = new URL(req.url, "http://x");
+    const socket = req.socket;
+    const before = socket.bytesWritten;
+    const file = resolve(decodeURIComponent(url.pathname));
+    const headers = { "Cache-Control": "no-store", "Cross-Origin-Opener-Policy": "same-origin", "Cross-Origin-Embedder-Policy": "require-corp" };
+    let body = Buffer.alloc(0);
+    let status = 404;
+    if (file) {
+      status = 200;
+      body = file.raw;
+      headers["Content-Type"] = file.type;
+      if (mode === "gzip" && file.gz && /\bgzip\b/.test(req.headers["accept-encoding"] ?? "")) {
+        body = file.gz;
+        headers["Content-Encoding"] = "gzip";
+        headers.Vary = "Accept-Encoding";
+      }
+    }
+    headers["Content-Length"] = body.length;
+    res.on("finish", () => requests.push({ path: url.pathname, status, body: body.length, wire: socket.bytesWritten - before }));
+    res.writeHead(status, headers);
+    res.end(req.method === "HEAD" ? undefined : body);
+  });
+  return new Promise((done) =>
+    server.listen(0, "127.0.0.1", () => done({ mode, origin: `http://127.0.0.1:${server.address().port}`, requests, reset: () => (requests.length = 0), close: () => server.close() })),
+  );
+}
+
+/** PSS/RSS of the Chromium processes started by this node process. */
+export function chromiumProcesses() {
+  const children = new Map();
+  for (const pid of fs.readdirSync("/proc").filter((d) => /^\d+$/.test(d))) {
+    try {
+      const stat = fs.readFileSync(`/proc/${pid}/stat`, "utf8");
+      const ppid = Number(stat.slice(stat.lastIndexOf(")") + 2).split(" ")[1]);
+      if (!children.has(ppid)) children.set(ppid, []);
+      children.get(ppid).push(Number(pid));
+    } catch {}
+  }
+  const out = [];
+  const queue = [process.pid];
+  while (queue.length) {
+    const pid = queue.shift();
+    for (const c of children.get(pid) ?? []) {
+      queue.push(c);
+      try {
+        // Processes forked by the zygote rewrite their command line into one space-separated string.
+        const cmd = fs.readFileSync(`/proc/${c}/cmdline`, "utf8").split(/[\0 ]/);
+        if (!/chrom/i.test(cmd[0])) continue;
+        const type = cmd.includes("--top-chrome-webui") ? "browser-ui" : cmd.find((a) => a.startsWith("--type="))?.slice(7) ?? "browser";
+        const rollup = fs.readFileSync(`/proc/${c}/smaps_rollup`, "utf8");
+        const kb = (k) => Number(rollup.match(new RegExp(`^${k}:\\s+(\\d+) kB`, "m"))?.[1] ?? 0);
+        out.push({ pid: c, type, rss: kb("Rss") * 1024, pss: kb("Pss") * 1024 });
+      } catch {}
+    }
+  }
+  return out;
+}
+
+/** A CDP session on the worker whose URL ends with `suffix` (playwright has none for workers: attach from the browser). */
+export async function workerCdp(bs, suffix = "/engine-worker.js") {
+  const { targetInfos } = await bs.send("Target.getTargets");
+  const target = targetInfos.find((t) => t.type === "worker" && t.url.endsWith(suffix));
+  if (!target) return null;
+  const { sessionId } = await bs.send("Target.attachToTarget", { targetId: target.targetId, flatten: false });
+  let nextId = 0;
+  const waiting = new Map();
+  const onMessage = (ev) => {
+    if (ev.sessionId !== sessionId) return;
+    const m = JSON.parse(ev.message);
+    const w = waiting.get(m.id);
+    if (!w) return;
+    waiting.delete(m.id);
+    if (m.error) w.reject(new Error(`${m.error.message}`));
+    else w.resolve(m.result);
+  };
+  bs.on("Target.receivedMessageFromTarget", onMessage);
+  return {
+    send: (method, params = {}) =>
+      new Promise((resolve, reject) => {
+        const id = ++nextId;
+        waiting.set(id, { resolve, reject });
+        bs.send("Target.sendMessageToTarget", { sessionId, message: JSON.stringify({ id, method, params }) }).catch(reject);
+      }),
+    async detach() {
+      bs.off("Target.receivedMessageFromTarget", onMessage);
+      await bs.send("Target.detachFromTarget", { sessionId }).catch(() => {});
+    },
+  };
+}
+
+/** The commit measured, flagged when src/ or www/ has uncommitted changes. */
+export function gitRev() {
+  try {
+    const h = execFileSync("git", ["-C", ROOT, "rev-parse", "--short", "HEAD"], { encoding: "utf8" }).trim();
+    const dirty = execFileSync("git", ["-C", ROOT, "status", "--porcelain", "--", "src", "www", "Cargo.toml"], { encoding: "utf8" }).trim();
+    return dirty ? `${h} + uncommitted changes in src/ or www/` : h;
+  } catch {
+    return "unknown";
+  }
+}
+
+/** Markdown rows (`| what | value |`) describing CPU, memory and OS. */
+export function machineRows() {
+  const cpu = fs.readFileSync("/proc/cpuinfo", "utf8").match(/model name\s*:\s*(.*)/)?.[1] ?? "?";
+  const osName = fs.readFileSync("/etc/os-release", "utf8").match(/PRETTY_NAME="(.*)"/)?.[1] ?? "?";
+  return [`| CPU | ${cpu}, \`nproc\` = ${os.cpus().length} |`, `| Memory | ${(os.totalmem() / 2 ** 30).toFixed(1)} GiB |`, `| OS | ${osName}, kernel ${os.release()} |`];
+}
