@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Runs every test of techmatch: the Rust suite, the core built for wasm32, and the WASM engine under
 # node and in headless Chromium (including native/WASM parity on the CSL benchmark). Installs what it
-# needs: the wasm32 target and wasm-bindgen-cli (via build-wasm.sh), npm packages, Debian's chromium.
+# needs: the wasm32 target and wasm-bindgen-cli (via build-wasm.sh), npm packages, Debian's chromium
+# and a Chinese font.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -13,11 +14,12 @@ npm install --no-audit --no-fund --loglevel=error
 bash scripts/build-wasm.sh
 
 echo "== WASM engine under node and Chromium, parity with the native CLI"
-if ! command -v chromium >/dev/null; then
+# Chromium, and a Chinese font so the widget's screenshots show characters, not boxes.
+if ! command -v chromium >/dev/null || ! fc-list :lang=zh 2>/dev/null | grep -q .; then
   if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null; then
-    apt-get update -qq && apt-get install -y -qq chromium chromium-driver >/dev/null
+    apt-get update -qq && apt-get install -y -qq chromium chromium-driver fonts-wqy-zenhei >/dev/null
   else
-    echo "test.sh: the browser test needs Chromium: sudo apt-get install chromium chromium-driver" >&2
+    echo "test.sh: the browser tests need: sudo apt-get install chromium chromium-driver fonts-wqy-zenhei" >&2
     exit 1
   fi
 fi

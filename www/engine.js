@@ -101,12 +101,14 @@ export async function createEngine(bundleUrl, { onProgress, workerUrl } = {}) {
   };
   worker.onmessageerror = () => die(new Error("the techmatch engine worker sent an unreadable message"));
 
-  const call = (op, args, extra) =>
+  // `supersede`: a search the user typed, which replaces the previous one; background searches
+  // (counts, exports) run in turn and are never cancelled.
+  const call = (op, args, extra, supersede = false) =>
     new Promise((resolve, reject) => {
       if (dead) return reject(dead);
       const id = nextId++;
       pending.set(id, { resolve, reject });
-      if (op !== "search") return void send(id, op, args, extra);
+      if (!supersede) return void send(id, op, args, extra);
       // The older search, running or held, is superseded: its promise rejects now.
       settle(latestSearch, false, abortError("superseded by a newer search"));
       latestSearch = id;
@@ -125,8 +127,9 @@ export async function createEngine(bundleUrl, { onProgress, workerUrl } = {}) {
   return {
     /** Download and open timings: {bytes, downloadMs, openMs}. */
     info,
-    /** Full-text search: resolves to {total, hits, facets, tookMs}. */
-    search: (req) => call("search", [req]),
+    /** Full-text search: resolves to {total, hits, facets, tookMs}. A newer search supersedes it,
+     *  unless `background` is set (a background search neither supersedes nor is superseded). */
+    search: (req, { background = false } = {}) => call("search", [req], undefined, !background),
     /** Match by {id} or {text, tags}; `opts` ({size}) is merged in. Resolves to {hits, tookMs}. */
     match: (req, opts) => call("match", [req, opts]),
     /** The public record with this id, or null. */
