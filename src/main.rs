@@ -168,7 +168,19 @@ impl<E: std::fmt::Display> From<E> for Failure {
 
 fn main() -> ExitCode {
     let cli = Cli::parse();
-    match run(cli.command) {
+    let bundle = match &cli.command {
+        Command::Search { bundle, .. } | Command::Match { bundle, .. } | Command::Inspect { bundle, .. } | Command::Eval { bundle, .. } => Some(bundle.clone()),
+        Command::Build { .. } | Command::Serve { .. } => None,
+    };
+    // tantivy trusts the files it reads: a bundle forged behind valid checksums can make it panic.
+    // That is exit code 1 with the bundle named, as for any other unusable bundle.
+    let outcome = std::panic::catch_unwind(|| run(cli.command)).unwrap_or_else(|_| {
+        Err(Failure(1, match bundle {
+            Some(b) => format!("{}: the index inside the bundle is damaged although its checksums match (forged, or written by a faulty builder): rebuild it", b.display()),
+            None => "internal error (see the message above)".into(),
+        }))
+    });
+    match outcome {
         Ok(()) => ExitCode::SUCCESS,
         Err(Failure(code, msg)) => {
             eprintln!("techmatch: {msg}");

@@ -644,8 +644,11 @@ impl SegmentCollector for SegmentFacetCounts {
 
     fn collect(&mut self, doc: DocId, _score: Score) {
         for (_, col, counts) in &mut self.columns {
+            // An ordinal past the dictionary only comes from a forged bundle: not counted.
             for ord in col.term_ords(doc) {
-                counts[ord as usize] += 1;
+                if let Some(n) = counts.get_mut(ord as usize) {
+                    *n += 1;
+                }
             }
         }
     }

@@ -253,6 +253,37 @@ fn the_cli_refuses_damaged_future_and_foreign_bundles_by_name() {
     }
 }
 
+/// The seeds bundle with one byte of its fast-field file (file 0) flipped, checksums made right.
+fn forged(at: u32) -> Vec<u8> {
+    targets::edited_seeds_bundle(&[[0].as_slice(), &at.to_le_bytes(), &[0xff]].concat())
+}
+
+// Offsets below were found with the `bundle_files` fuzz target on the committed seeds bundle; when
+// that bundle changes, the tests say so and new ones come from a short run of that target.
+
+#[test]
+fn a_forged_bundle_that_makes_tantivy_panic_is_exit_code_1_naming_it() {
+    let dir = tempfile::tempdir().unwrap();
+    for at in [970, 2037, 4171, 4850, 5723] {
+        let path = temp_file(&dir, &format!("forged-{at}.bundle"), &forged(at));
+        let out = techmatch(&["search", path.to_str().unwrap(), "技术 涂层"]);
+        let err = String::from_utf8_lossy(&out.stderr);
+        assert!(err.contains("panicked"), "flip at {at} no longer makes tantivy panic: pick new offsets\n{err}");
+        assert_eq!(out.status.code(), Some(1), "flip at {at}: {err}");
+        let named = format!("techmatch: {}: the index inside the bundle is damaged although its checksums match", path.display());
+        assert!(err.contains(&named), "{err}");
+    }
+}
+
+#[test]
+fn facet_counts_skip_ordinals_a_forged_bundle_puts_past_the_dictionary() {
+    for at in [3977, 5820] {
+        let engine = Engine::open(Bundle::parse(OwnedBytes::new(forged(at))).unwrap()).unwrap();
+        let res = engine.search(&techmatch::search::SearchRequest { q: "技术 涂层".into(), ..Default::default() }).unwrap();
+        assert!(res.total > 0, "flip at {at}");
+    }
+}
+
 /// Problems of a build from files, as text lines.
 fn problems(files: &[PathBuf]) -> Vec<String> {
     pipeline::build(files, None, &|_, _| {}).problems.iter().map(|p| p.to_string()).collect()
