@@ -191,8 +191,12 @@ test("record data with HTML and script payloads shows as text and never runs; a 
     assert.deepEqual(found, { flag: undefined, elements: 0, pageElements: 0 });
 
     // A bundle that cannot be loaded: a translated error screen with a retry button.
+    const failed = page.evaluate(() => new Promise((r) => document.querySelector("tech-match").addEventListener("tm-error", (e) => r({ phase: e.detail.phase, message: e.detail.message }), { once: true })));
     await page.$eval("tech-match", (el) => el.setAttribute("src", "data/missing.bundle"));
     await page.waitForSelector("tech-match >> .error:not([hidden])", { timeout: 30_000 });
+    const event = await failed;
+    assert.equal(event.phase, "load");
+    assert.match(event.message, /HTTP 404/);
     assert.match(await page.textContent("tech-match >> .error h2"), /数据加载失败/);
     assert.match(await page.textContent("tech-match >> .error"), /HTTP 404/);
     await page.click("tech-match >> .error button");
