@@ -176,7 +176,7 @@ fn main() -> ExitCode {
     // That is exit code 1 with the bundle named, as for any other unusable bundle.
     let outcome = std::panic::catch_unwind(|| run(cli.command)).unwrap_or_else(|_| {
         Err(Failure(1, match bundle {
-            Some(b) => format!("{}: the index inside the bundle is damaged although its checksums match (forged, or written by a faulty builder): rebuild it", b.display()),
+            Some(b) => format!("{}: the index inside the bundle failed while being read (see above): damaged behind valid checksums (forged?) or a techmatch bug; rebuild the bundle", b.display()),
             None => "internal error (see the message above)".into(),
         }))
     });
