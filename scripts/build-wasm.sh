@@ -33,13 +33,24 @@ fi
 cargo build --release --lib --no-default-features --target "$target"
 wasm="target/$target/release/techmatch.wasm"
 
+bg="$out/techmatch_bg.wasm"
+
+# Unchanged since the last run (same compiled module, same wasm-opt choice): keep www/pkg as it is.
+stamp="$out/.source"
+source_id="$(sha256sum "$wasm" | cut -d' ' -f1) wasm-opt:${NO_WASM_OPT:-yes}"
+if [ -f "$bg" ] && [ "$(cat "$stamp" 2>/dev/null)" = "$source_id" ]; then
+  echo "build-wasm: $bg is up to date"
+  exit 0
+fi
+
 # (d) JS bindings: one ES module for browsers, module workers and node (tests/wasm/).
 rm -rf "$out"
 wasm-bindgen --target web --out-dir "$out" "$wasm"
-bg="$out/techmatch_bg.wasm"
 
 # (e) Shrink. binaryen comes from npm (package.json devDependencies).
-if [ -z "${NO_WASM_OPT:-}" ]; then
+if [ -n "${NO_WASM_OPT:-}" ]; then
+  echo "$source_id" >"$stamp"
+else
   if [ ! -x node_modules/.bin/wasm-opt ] && command -v npm >/dev/null; then
     npm install --no-audit --no-fund --loglevel=error >&2 || echo "build-wasm: npm install failed; skipping wasm-opt" >&2
   fi
@@ -49,6 +60,7 @@ if [ -z "${NO_WASM_OPT:-}" ]; then
       --enable-sign-ext --enable-mutable-globals --enable-multivalue --enable-reference-types \
       "$bg" -o "$bg.opt"
     mv "$bg.opt" "$bg"
+    echo "$source_id" >"$stamp"
   else
     echo "build-wasm: wasm-opt not available; the .wasm is not size-optimised" >&2
   fi
