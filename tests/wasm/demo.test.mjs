@@ -36,11 +36,18 @@ function xssBundle() {
     summary: '盐碱地 改良 <a href="javascript:window.__xss=7">点我</a> <svg><animate onbegin="window.__xss=8"/></svg>',
     holder: "<b>恶意</b>单位",
   };
+  // A spreadsheet formula as a title, a very long word, right-to-left override and zero-width characters.
+  const formula = {
+    ...first("seeds/results.jsonl"),
+    id: "R-XSS-0002",
+    title: '=HYPERLINK("http://evil","点我")盐碱地改良',
+    summary: `盐碱地 改良 ${"超长词".repeat(120)} \u202Eabc\u202C 零\u200B宽`,
+  };
   const dir = tmpdir();
   const input = path.join(dir, "xss.jsonl");
-  fs.writeFileSync(input, `${JSON.stringify(need)}\n${JSON.stringify(result)}\n`);
+  fs.writeFileSync(input, [need, result, formula].map((r) => JSON.stringify(r)).join("\n") + "\n");
   cli("build", input, "--out", dir);
-  return { bundle: path.join(dir, "techmatch.bundle"), need, result };
+  return { bundle: path.join(dir, "techmatch.bundle"), need, result, formula };
 }
 
 /** Starts `techmatch serve www` on a free port, serving `bundle` as the demo's data; resolves with
@@ -164,16 +171,28 @@ test("the widget searches, filters, opens a record, matches, shortlists, exports
 });
 
 test("record data with HTML and script payloads shows as text and never runs; a missing bundle shows a retry screen", { skip, timeout: 120_000 }, async () => {
-  const { bundle, need, result } = xssBundle();
+  const { bundle, need, result, formula } = xssBundle();
   fs.copyFileSync(bundle, path.join(DATA, "xss.bundle"));
   await withBrowser(async ({ page, base, problems }) => {
     await page.goto(`${base}#tm.q=${encodeURIComponent("盐碱地 改良")}&tm.open=0`);
     await page.waitForSelector("tech-match >> .card", { timeout: 30_000 });
     await page.$eval("tech-match", (el) => el.setAttribute("src", "data/xss.bundle"));
-    await page.waitForFunction(() => /共 2 条/.test(document.querySelector("tech-match").shadowRoot.querySelector(".status").textContent), null, { timeout: 30_000 });
+    await page.waitForFunction(() => /共 3 条/.test(document.querySelector("tech-match").shadowRoot.querySelector(".status").textContent), null, { timeout: 30_000 });
     const cards = await page.$eval("tech-match", (el) => [...el.shadowRoot.querySelectorAll(".card")].map((c) => c.textContent));
     assert.ok(cards.some((c) => c.includes(need.title)), cards.join("\n"));
     assert.ok(cards.some((c) => c.includes(result.title)), cards.join("\n"));
+    assert.ok(cards.some((c) => c.includes(formula.title)), cards.join("\n"));
+    assert.ok((await page.evaluate(() => document.scrollingElement.scrollWidth - window.innerWidth)) <= 0, "a very long word wraps");
+
+    // Shortlisted and exported, the formula title is neutralised; RTL and zero-width text stays as written.
+    await page.$eval("tech-match", (el, id) => el.matchFor(id), formula.id);
+    await page.waitForSelector("tech-match >> .detail h2");
+    assert.equal(await page.textContent("tech-match >> .detail h2"), formula.title);
+    assert.ok((await page.textContent("tech-match >> .detail")).includes(formula.summary));
+    await page.click("tech-match >> .detail .actions .sl-toggle");
+    const csv = await page.$eval("tech-match", (el) => el.shortlistCsv());
+    assert.ok(csv.includes(`"'${formula.title.replace(/"/g, '""')}"`), csv);
+    await page.$eval("tech-match", (el) => el.shadowRoot.querySelector(".shortlist .actions .btn:not(.sl-export)").click());
     // Open both records and the match view: every text field goes on screen.
     for (const id of [need.id, result.id]) {
       await page.$eval("tech-match", (el, id) => el.matchFor(id), id);
