@@ -19,7 +19,8 @@ const PRECOMPRESSED = /\.(pf_\w+|pagefind)$/;
  * What the page may load, snapshot at start so concurrent rebuilds of www/pkg change nothing:
  * `/` the page, `/peers/…` cjk.js and the adapters, `/vendor/…` the peers' libraries, `/engine.js`,
  * `/engine-worker.js`, `/pkg/…` techmatch's engine, and `/site/CORPUS/ENGINE/…` the built indexes.
- * Files are read and gzipped (-9) on first request and kept.
+ * Files are read and gzipped (-9) once and kept: the page's code now, the indexes on first request or
+ * through preload().
  */
 export function snapshot(siteDir) {
   const snap = fs.mkdtempSync(path.join(os.tmpdir(), "techmatch-peers-"));
@@ -43,7 +44,7 @@ export function snapshot(siteDir) {
     files.set(url, dest);
   }
   const cache = new Map();
-  return (pathname) => {
+  const resolve = (pathname) => {
     if (!cache.has(pathname)) {
       let file = files.get(pathname);
       if (!file && pathname.startsWith("/site/")) {
@@ -56,6 +57,15 @@ export function snapshot(siteDir) {
     }
     return cache.get(pathname);
   };
+  for (const url of files.keys()) resolve(url);
+  return resolve;
+}
+
+/** Reads and compresses every file of `siteDir`/`corpus` now, so that no measured run waits for it. */
+export function preload(resolve, siteDir, corpus) {
+  for (const e of fs.readdirSync(path.join(siteDir, corpus), { recursive: true, withFileTypes: true })) {
+    if (e.isFile()) resolve(`/site/${path.relative(siteDir, path.join(e.parentPath, e.name))}`);
+  }
 }
 
 export async function launch() {

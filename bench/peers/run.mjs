@@ -2,7 +2,8 @@
 // techmatch against the peers a portal would otherwise pick (Pagefind, MiniSearch, FlexSearch), in one
 // run: builds every engine's index from the same records, serves them on 127.0.0.1, drives headless
 // Chromium, alternating engines so machine noise hits all alike, and writes the report (markdown on
-// stdout and in OUT/report.md, raw figures in OUT/results.json, SVG plots in OUT/).
+// stdout and in OUT/report.md, raw figures in OUT/results.json, SVG plots in OUT/; OUT defaults to
+// bench/peers/report, whose committed copy BENCHMARKS.md cites).
 //
 //   node bench/peers/run.mjs [--corpora seeds,csl,synth100000] [--queries N] [--cold-runs 3]
 //        [--warm-passes 2] [--next 100] [--engines techmatch,pagefind,…] [--no-quality] [--sbir]
@@ -19,13 +20,13 @@ import path from "node:path";
 
 import { gitRev, loadavg, machineRows, median, pct, ROOT } from "../lib/browser-kit.mjs";
 import { build, closeBuilders, ENGINES as ALL } from "./build.mjs";
-import { coldRun, launch, longestTask, rankAll, serve, snapshot, timedPass, warmPage } from "./harness.mjs";
+import { coldRun, launch, longestTask, preload, rankAll, serve, snapshot, timedPass, warmPage } from "./harness.mjs";
 import { evaluate, parseQrels, readQueries } from "./score.mjs";
 import { sbirReport } from "./sbir.mjs";
 import { lineChart } from "./svg.mjs";
 
 const CSL = path.resolve(ROOT, "../shared/data/csl");
-const opts = { engines: ALL, corpora: ["seeds", "csl", "synth100000"], queries: Infinity, coldRuns: 3, warmPasses: 2, next: 100, quality: true, sbir: false, work: "/tmp/techmatch-peers", out: path.join(ROOT, "bench/peers/out"), cli: path.join(ROOT, "target/release/techmatch") };
+const opts = { engines: ALL, corpora: ["seeds", "csl", "synth100000"], queries: Infinity, coldRuns: 3, warmPasses: 2, next: 100, quality: true, sbir: false, work: "/tmp/techmatch-peers", out: path.join(ROOT, "bench/peers/report"), cli: path.join(ROOT, "target/release/techmatch") };
 for (let i = 2; i < process.argv.length; i++) {
   const a = process.argv[i];
   const next = () => process.argv[++i];
@@ -73,7 +74,7 @@ function corpus(name) {
 const queries = readQueries(path.join(CSL, "queries_keyword.tsv")).slice(0, opts.queries);
 const texts = queries.map((q) => q.text);
 const rotate = (xs, k) => xs.map((_, i) => xs[(i + k) % xs.length]);
-const results = saved ?? { started: new Date().toISOString(), loadStart: loadavg(), corpora: {}, quality: null, opts: { ...opts, engines: ENGINES, queries: queries.length } };
+const results = saved ?? { started: new Date().toISOString(), rev: gitRev(), loadStart: loadavg(), corpora: {}, quality: null, opts: { ...opts, engines: ENGINES, queries: queries.length } };
 if (!saved) await measure();
 const speedCorpora = Object.keys(results.corpora).filter((name) => name !== "csl-eval");
 
@@ -103,6 +104,7 @@ async function measure() {
   try {
     for (const c of corpora.filter((x) => x.name !== "csl-eval")) {
       const r = results.corpora[c.name];
+      preload(resolve, SITE, c.name);
       r.cold = Object.fromEntries(ENGINES.map((e) => [e, []]));
       for (let i = 0; i < opts.coldRuns; i++) {
         for (const engine of rotate(ENGINES, i)) {
@@ -200,7 +202,7 @@ p("| | |");
 p("|---|---|");
 for (const row of machineRows()) p(row);
 p(`| Browser | Chromium ${results.chromium}, headless, playwright-core ${version("playwright-core")}, node ${process.version} |`);
-p(`| Engines | techmatch ${gitRev()} (WASM in a Web Worker), Pagefind ${version("pagefind")}, MiniSearch ${version("minisearch")}, FlexSearch ${version("flexsearch")} |`);
+p(`| Engines | techmatch ${results.rev} (WASM in a Web Worker), Pagefind ${version("pagefind")}, MiniSearch ${version("minisearch")}, FlexSearch ${version("flexsearch")} |`);
 p(`| Load average (1/5/15 min) | start ${results.loadStart}, end ${results.loadEnd} |`);
 p(`| Run | ${results.started}; ${results.opts.queries} queries, ${opts.coldRuns} cold runs per engine and corpus, ${opts.warmPasses} measured warm passes (after one warm-up pass) |`);
 p();
