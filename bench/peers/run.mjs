@@ -5,13 +5,14 @@
 // stdout and in OUT/report.md, raw figures in OUT/results.json, SVG plots in OUT/; OUT defaults to
 // bench/peers/report, whose committed copy BENCHMARKS.md cites).
 //
-//   node bench/peers/run.mjs [--corpora seeds,csl,synth100000] [--queries N] [--cold-runs 3]
+//   node bench/peers/run.mjs [--corpora seeds,csl,synth20000] [--queries N] [--cold-runs 3]
 //        [--warm-passes 2] [--next 100] [--engines techmatch,pagefind,…] [--no-quality] [--sbir]
 //        [--work /tmp/techmatch-peers] [--out DIR] [--cli PATH]
 //   node bench/peers/run.mjs --from OUT/results.json [--out DIR]     # the report again, no measuring
 //
 // Corpora: `seeds` (seeds/needs.jsonl + results.jsonl), `csl` (../shared/data/csl/corpus.jsonl),
-// `synthN` (bench/synth.py --records N). Speed uses the CSL keyword queries on every corpus; quality
+// `synthN` (bench/synth.py --records N; at 100,000 run only techmatch and Pagefind: FlexSearch's one-file
+// export, ~730 MB by extrapolation, would exceed V8's largest string). Speed uses the CSL keyword queries on every corpus; quality
 // builds ../shared/data/csl/eval_corpus.jsonl (keywords held out) and scores all engines with score.mjs.
 // `--sbir` adds `techmatch match` over the SBIR needs (long English texts) against a mixed bundle.
 import { execFileSync } from "node:child_process";
@@ -26,7 +27,7 @@ import { sbirReport } from "./sbir.mjs";
 import { lineChart } from "./svg.mjs";
 
 const CSL = path.resolve(ROOT, "../shared/data/csl");
-const opts = { engines: ALL, corpora: ["seeds", "csl", "synth100000"], queries: Infinity, coldRuns: 3, warmPasses: 2, next: 100, quality: true, sbir: false, work: "/tmp/techmatch-peers", out: path.join(ROOT, "bench/peers/report"), cli: path.join(ROOT, "target/release/techmatch") };
+const opts = { engines: ALL, corpora: ["seeds", "csl", "synth20000"], queries: Infinity, coldRuns: 3, warmPasses: 2, next: 100, quality: true, sbir: false, work: "/tmp/techmatch-peers", out: path.join(ROOT, "bench/peers/report"), cli: path.join(ROOT, "target/release/techmatch") };
 for (let i = 2; i < process.argv.length; i++) {
   const a = process.argv[i];
   const next = () => process.argv[++i];
