@@ -46,6 +46,10 @@ impl Default for QueryOptions {
 const SUBSTRING_SCORE: f32 = 0.001;
 /// Most dictionary words one query word expands to.
 const MAX_SUBSTRING_EXPANSIONS: usize = 1024;
+/// Most distinct query words looked up as parts of longer words: each lookup scans the word
+/// dictionary, and a pasted text would otherwise cost one scan per word. Later words still match
+/// as whole words, so a record holding the query verbatim is still found.
+pub const MAX_SUBSTRING_WORDS: usize = 16;
 /// Characters of body text in a snippet.
 const SNIPPET_CHARS: usize = 120;
 
@@ -413,7 +417,9 @@ impl Engine {
         if let Some(q) = self.text_query(&free, self.options.unigrams) {
             should.push((Occur::Should, q));
         }
-        for word in parsed.free.iter().flat_map(|f| tokenize::words(f)).filter(|w| w.text.len() >= 2) {
+        let mut looked_up = HashSet::new();
+        let words = parsed.free.iter().flat_map(|f| tokenize::words(f)).filter(|w| w.text.len() >= 2 && looked_up.insert(w.text.clone()));
+        for word in words.take(MAX_SUBSTRING_WORDS) {
             if let Some(q) = self.substring_query(&word.text)? {
                 should.push((Occur::Should, q));
             }

@@ -254,3 +254,24 @@ fn a_page_past_the_end_has_no_hits_but_the_same_total_and_facets() {
     assert!(deep.hits.is_empty());
     assert_eq!((deep.total, &deep.facets), (first.total, &first.facets));
 }
+
+#[test]
+fn the_first_distinct_query_words_are_also_found_inside_longer_words() {
+    use techmatch::search::MAX_SUBSTRING_WORDS;
+    let dir = tempfile::tempdir().unwrap();
+    let lines = [
+        common::result_json("R-1", serde_json::json!({"title": "ArcGIS 平台", "summary": "基于 ArcGIS 的管网系统。"})),
+        common::result_json("R-2", serde_json::json!({"title": "Xmapping 平台", "summary": "基于 Xmapping 的测绘系统。"})),
+    ];
+    let input = common::temp_file(&dir, "r.jsonl", (lines.join("\n") + "\n").as_bytes());
+    let engine = common::engine_from(&[input], None);
+    let found = |q: &str| ids(&engine, &SearchRequest { q: q.into(), ..req("") });
+    assert_eq!(found("gis"), ["R-1"]);
+    assert_eq!(found("mapping"), ["R-2"]);
+    assert_eq!(found("map"), ["R-2"], "a part of a longer word");
+    // A pasted text: the first MAX_SUBSTRING_WORDS distinct words are looked up inside longer
+    // words (one dictionary scan each), the rest only as whole words.
+    let fillers: Vec<String> = (0..MAX_SUBSTRING_WORDS).map(|i| format!("zq{i}")).collect();
+    assert_eq!(found(&format!("gis {} map", fillers.join(" "))), ["R-1"]);
+    assert_eq!(found(&format!("map {} gis", fillers.join(" "))), ["R-2"]);
+}
