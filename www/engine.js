@@ -136,6 +136,10 @@ export async function createEngine(bundleUrl, { onProgress, workerUrl } = {}) {
     get: (id) => call("get", [id]),
     /** Counts, facet vocabularies, file table. */
     stats: () => call("stats", []),
+    /** False once the worker has failed or been terminated: every call rejects from then on. */
+    get alive() {
+      return !dead;
+    },
     /** Stops the worker; pending and later calls reject. */
     terminate() {
       worker.terminate();

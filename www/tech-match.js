@@ -354,6 +354,17 @@ class TechMatch extends HTMLElement {
     }
   }
 
+  /** After an engine error: a dead engine (its worker failed) gives way to the error screen, whose
+   *  retry starts a new one; a live engine keeps answering. */
+  _checkEngine(error) {
+    if (!this._engine || this._engine.alive) return;
+    this._engine = null;
+    this._records.clear();
+    this._els.layout.hidden = true;
+    this._els.chips.hidden = true;
+    this._showLoadError(error);
+  }
+
   _showLoadError(error) {
     const t = this._t;
     const els = this._els;
@@ -465,6 +476,7 @@ class TechMatch extends HTMLElement {
       if (e.name === "AbortError" || gen !== this._gen) return null;
       this._els.status.textContent = `${this._t.errorSearch}: ${e.message}`;
       this._emit("tm-error", { error: e, message: e.message, phase: "search" });
+      this._checkEngine(e);
       return null;
     }
     if (gen !== this._gen) return null; // superseded
@@ -798,6 +810,7 @@ class TechMatch extends HTMLElement {
       if (gen !== this._matchGen) return null;
       box.lastChild.textContent = e.message;
       this._emit("tm-error", { error: e, message: e.message, phase: "match" });
+      this._checkEngine(e);
       return null;
     }
     if (gen !== this._matchGen) return null;

@@ -237,6 +237,16 @@ test("record data with HTML and script payloads shows as text and never runs; a 
     await page.waitForSelector("tech-match >> .layout", { state: "visible", timeout: 30_000 });
     assert.equal(await page.isVisible("tech-match >> .error"), false);
     assert.match(await page.textContent("tech-match >> .detail"), new RegExp(`No record ${result.id}`), "the XSS record is not in this bundle");
+
+    // The engine's worker dies (as on a trap inside WASM): the next search shows the error screen,
+    // and its retry starts a new engine.
+    await page.$eval("tech-match", (el) => el._engine.terminate());
+    await page.$eval("tech-match", (el) => el.search("盐碱地"));
+    await page.waitForSelector("tech-match >> .error:not([hidden])", { timeout: 10_000 });
+    assert.match(await page.textContent("tech-match >> .error code"), /terminated/);
+    await page.click("tech-match >> .error button");
+    await page.waitForSelector("tech-match >> .card mark", { timeout: 30_000 });
+    assert.equal(await page.isVisible("tech-match >> .error"), false);
     assert.deepEqual(problems, [], "no errors on the page (CSP included)");
   });
   for (const f of ["xss.bundle", "corrupt.bundle"]) fs.rmSync(path.join(DATA, f), { force: true });
