@@ -25,7 +25,7 @@ import path from "node:path";
 import { fileURLToPath } from "node:url";
 import zlib from "node:zlib";
 
-import { CHROMIUM, chromiumProcesses, FLAGS, gitRev, loadavg, machineRows, median, nodeServer, pct, require, ROOT, workerCdp } from "./lib/browser-kit.mjs";
+import { CHROMIUM, chromiumProcesses, FLAGS, gitRev, loadavg, machineRows, measuredPage, median, nodeServer, pct, require, ROOT, workerCdp } from "./lib/browser-kit.mjs";
 
 const { chromium } = require("playwright-core");
 
@@ -115,15 +115,7 @@ function techmatchServe() {
 // ---- measurements -------------------------------------------------------------------------------
 /** Opens the bench page in a fresh context; resolves when the first results are rendered. */
 async function openPage(browser, server, bundle, { cacheDisabled = true } = {}) {
-  const context = await browser.newContext();
-  const page = await context.newPage();
-  const errors = [];
-  page.on("pageerror", (e) => errors.push(String(e)));
-  page.on("console", (m) => m.type() === "error" && errors.push(m.text()));
-  const cdp = await context.newCDPSession(page);
-  await cdp.send("Network.enable");
-  await cdp.send("Network.setCacheDisabled", { cacheDisabled });
-  await cdp.send("Performance.enable");
+  const { context, page, errors, cdp } = await measuredPage(browser, { cacheDisabled });
   server.reset();
   const workerSeen = page.waitForEvent("worker", { timeout: 600_000 });
   const url = `${server.origin}/?bundle=${encodeURIComponent(bundle.url)}&q=${encodeURIComponent(queries[0])}`;

@@ -140,3 +140,19 @@ export function machineRows() {
   const osName = fs.readFileSync("/etc/os-release", "utf8").match(/PRETTY_NAME="(.*)"/)?.[1] ?? "?";
   return [`| CPU | ${cpu}, \`nproc\` = ${os.cpus().length} |`, `| Memory | ${(os.totalmem() / 2 ** 30).toFixed(1)} GiB |`, `| OS | ${osName}, kernel ${os.release()} |`];
 }
+
+/** A fresh browser context and page for one measured load: page errors collected, the HTTP cache
+ *  set over CDP, performance metrics on. `initScript` runs before the page's own scripts. */
+export async function measuredPage(browser, { cacheDisabled = true, initScript } = {}) {
+  const context = await browser.newContext();
+  if (initScript) await context.addInitScript(initScript);
+  const page = await context.newPage();
+  const errors = [];
+  page.on("pageerror", (e) => errors.push(String(e)));
+  page.on("console", (m) => m.type() === "error" && errors.push(m.text()));
+  const cdp = await context.newCDPSession(page);
+  await cdp.send("Network.enable");
+  await cdp.send("Network.setCacheDisabled", { cacheDisabled });
+  await cdp.send("Performance.enable");
+  return { context, page, errors, cdp };
+}

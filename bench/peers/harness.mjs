@@ -7,7 +7,7 @@ import os from "node:os";
 import path from "node:path";
 import zlib from "node:zlib";
 
-import { CHROMIUM, chromiumProcesses, FLAGS, nodeServer, require, ROOT, workerCdp } from "../lib/browser-kit.mjs";
+import { CHROMIUM, chromiumProcesses, FLAGS, measuredPage, nodeServer, require, ROOT, workerCdp } from "../lib/browser-kit.mjs";
 
 const { chromium } = require("playwright-core");
 
@@ -87,16 +87,7 @@ const WORKERS = { techmatch: "/engine-worker.js", pagefind: "/pagefind-worker.js
 
 /** Opens ENGINE on CORPUS in a fresh context; resolves when the first results are rendered. */
 export async function openPage(browser, server, { engine, corpus, q }, { cacheDisabled = true } = {}) {
-  const context = await browser.newContext();
-  await context.addInitScript(LONGTASKS);
-  const page = await context.newPage();
-  const errors = [];
-  page.on("pageerror", (e) => errors.push(String(e)));
-  page.on("console", (m) => m.type() === "error" && errors.push(m.text()));
-  const cdp = await context.newCDPSession(page);
-  await cdp.send("Network.enable");
-  await cdp.send("Network.setCacheDisabled", { cacheDisabled });
-  await cdp.send("Performance.enable");
+  const { context, page, errors, cdp } = await measuredPage(browser, { cacheDisabled, initScript: LONGTASKS });
   server.reset();
   await page.goto(`${server.origin}/?engine=${engine}&base=${encodeURIComponent(`/site/${corpus}/${engine}`)}&q=${encodeURIComponent(q)}`, { waitUntil: "commit", timeout: 600_000 });
   await page.waitForFunction(() => window.__bench, null, { timeout: 600_000, polling: 50 });
