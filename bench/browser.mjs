@@ -5,7 +5,9 @@
 //
 //   node bench/browser.mjs --bundle csl=/tmp/csl/techmatch.bundle --bundle synth100k=/tmp/s/techmatch.bundle \
 //        --queries ../shared/data/csl/queries_keyword.tsv [--cold-runs 5] [--warm-passes 3] \
-//        [--modes identity,gzip,serve] [--cli target/release/techmatch] [--json out.json]
+//        [--modes identity,gzip,serve] [--loading whole|lazy|auto] [--cli target/release/techmatch] [--json out.json]
+//   (--loading: how createEngine fetches the bundle, default whole; lazy loading has its own report in
+//   bench/peers, which compares it with the peers)
 //
 // Markdown on stdout, progress on stderr. bench/browser.sh runs it with freshly built bundles.
 // Serves only on 127.0.0.1. Everything the page loads is a snapshot (taken at start) of www/engine.js,
@@ -25,12 +27,12 @@ import path from "node:path";
 import { fileURLToPath } from "node:url";
 import zlib from "node:zlib";
 
-import { CHROMIUM, chromiumProcesses, FLAGS, gitRev, loadavg, machineRows, measuredPage, median, nodeServer, pct, require, ROOT, workerCdp } from "./lib/browser-kit.mjs";
+import { CHROMIUM, chromiumProcesses, FLAGS, gitRev, loadavg, machineRows, measuredPage, median, nodeServer, pct, pkgFiles, require, ROOT, workerCdp } from "./lib/browser-kit.mjs";
 
 const { chromium } = require("playwright-core");
 
 // ---- arguments --------------------------------------------------------------------------------
-const opts = { bundles: [], queries: path.resolve(ROOT, "../shared/data/csl/queries_keyword.tsv"), coldRuns: 5, warmPasses: 3, modes: ["identity", "gzip", "serve"], cli: path.join(ROOT, "target/release/techmatch"), json: null, www: path.join(ROOT, "www"), trace: true };
+const opts = { bundles: [], queries: path.resolve(ROOT, "../shared/data/csl/queries_keyword.tsv"), coldRuns: 5, warmPasses: 3, modes: ["identity", "gzip", "serve"], loading: "whole", cli: path.join(ROOT, "target/release/techmatch"), json: null, www: path.join(ROOT, "www"), trace: true };
 for (let i = 2; i < process.argv.length; i++) {
   const a = process.argv[i];
   const next = () => process.argv[++i];
@@ -41,6 +43,7 @@ for (let i = 2; i < process.argv.length; i++) {
   else if (a === "--cold-runs") opts.coldRuns = Number(next());
   else if (a === "--warm-passes") opts.warmPasses = Number(next());
   else if (a === "--modes") opts.modes = next().split(",");
+  else if (a === "--loading") opts.loading = next();
   else if (a === "--cli") opts.cli = path.resolve(next());
   else if (a === "--json") opts.json = path.resolve(next());
   else if (a === "--www") opts.www = path.resolve(next());
@@ -79,7 +82,11 @@ const ASSETS = [
   { url: "/pkg/techmatch.js", file: "pkg/techmatch.js", src: path.join(opts.www, "pkg/techmatch.js"), what: "`pkg/techmatch.js` (wasm-bindgen glue)", type: "text/javascript; charset=utf-8" },
   { url: "/pkg/techmatch_bg.wasm", file: "pkg/techmatch_bg.wasm", src: path.join(opts.www, "pkg/techmatch_bg.wasm"), what: "`pkg/techmatch_bg.wasm`", type: "application/wasm" },
 ];
+for (const f of pkgFiles(opts.www).filter((f) => !ASSETS.some((a) => a.file === f))) {
+  ASSETS.push({ url: `/${f}`, file: f, src: path.join(opts.www, f), what: `\`${f.replace(/snippets\/[^/]+\//, "snippets/…/")}\` (wasm-bindgen snippet)`, type: "text/javascript; charset=utf-8" });
+}
 for (const a of ASSETS) {
+  fs.mkdirSync(path.dirname(path.join(SNAP, a.file)), { recursive: true });
   fs.copyFileSync(a.src, path.join(SNAP, a.file));
   a.raw = fs.readFileSync(path.join(SNAP, a.file));
 }
@@ -118,7 +125,7 @@ async function openPage(browser, server, bundle, { cacheDisabled = true } = {}) 
   const { context, page, errors, cdp } = await measuredPage(browser, { cacheDisabled });
   server.reset();
   const workerSeen = page.waitForEvent("worker", { timeout: 600_000 });
-  const url = `${server.origin}/?bundle=${encodeURIComponent(bundle.url)}&q=${encodeURIComponent(queries[0])}`;
+  const url = `${server.origin}/?bundle=${encodeURIComponent(bundle.url)}&loading=${opts.loading}&q=${encodeURIComponent(queries[0])}`;
   await page.goto(url, { waitUntil: "commit", timeout: 600_000 });
   await page.waitForFunction(() => window.__bench, null, { timeout: 600_000, polling: 100 });
   const bench = await page.evaluate(() => window.__bench);
@@ -224,7 +231,7 @@ async function traceRun(browser, server, bundle) {
   const context = await browser.newContext();
   const page = await context.newPage();
   await browser.startTracing(page, { categories: ["toplevel", "devtools.timeline", "v8.execute"] });
-  await page.goto(`${server.origin}/?bundle=${encodeURIComponent(bundle.url)}&q=${encodeURIComponent(queries[0])}`, { waitUntil: "commit" });
+  await page.goto(`${server.origin}/?bundle=${encodeURIComponent(bundle.url)}&loading=${opts.loading}&q=${encodeURIComponent(queries[0])}`, { waitUntil: "commit" });
   await page.waitForFunction(() => window.__bench, null, { timeout: 600_000, polling: 100 });
   await page.evaluate(async (queries) => {
     for (const q of queries) await window.engine.search({ q, size: 10 });

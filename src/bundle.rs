@@ -9,17 +9,28 @@
 //! 20  H bytes of header JSON (Header): tokenizer, codec, counts, file table
 //! ..  the tantivy files, uncompressed at bundle level, at the offsets of the file table
 //! ```
-//! Every file carries its own CRC-32, so a reader that fetches only some byte ranges can still
-//! verify what it reads; the whole bundle is verified on [`Bundle::parse`].
+//! Every file carries its own CRC-32; the whole bundle is verified on [`Bundle::parse`].
+//!
+//! A bundle is opened either whole ([`Bundle::parse`], every byte in memory) or lazily
+//! ([`Bundle::lazy`]): then only the preamble, the header and the header's *hot ranges* (what
+//! opening the index reads: tantivy's footers, the term-dictionary block indexes, field norms of
+//! the text fields, the fast columns for ids, filters, sorting and facets) are fetched up front;
+//! every other read goes through a [`BlockCache`] of aligned blocks that a [`RangeSource`] fills
+//! (HTTP `Range` requests in the browser). The builder finds the hot ranges by opening its own
+//! bundle lazily and recording what is read ([`crate::search::hot_ranges`]).
 
 use std::collections::HashMap;
 use std::fmt;
 use std::path::{Path, PathBuf};
-use std::sync::Arc;
+use std::collections::BTreeSet;
+use std::io;
+use std::ops::Range;
+use std::sync::{Arc, Mutex};
 
 use serde::{Deserialize, Serialize};
 use tantivy::directory::error::{DeleteError, LockError, OpenReadError, OpenWriteError};
 use tantivy::directory::{Directory, DirectoryLock, FileHandle, FileSlice, Lock, OwnedBytes, WatchCallback, WatchHandle, WritePtr};
+use tantivy::HasLen;
 
 use crate::tokenize::TOKENIZER_ID;
 
@@ -27,7 +38,7 @@ pub const MAGIC: &[u8; 8] = b"TECHMTCH";
 /// Bumped whenever a reader of the previous version could misread a bundle.
 pub const FORMAT_VERSION: u32 = 1;
 /// The tantivy codec both the builder and every reader use (no zstd anywhere).
-pub const CODEC: &str = "tantivy-0.27/lz4";
+pub const CODEC: &str = "tantivy-0.27/lz4/sstable";
 /// Bytes before the header JSON.
 pub const PREAMBLE_LEN: usize = 20;
 /// The name of the bundle file inside an output directory.
@@ -59,6 +70,28 @@ pub struct Header {
     pub codec: String,
     pub counts: Counts,
     pub files: Vec<FileEntry>,
+    /// What a lazy reader fetches before opening: `[file index, start, end]`, byte ranges
+    /// relative to the start of that file, sorted and disjoint.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub hot: Vec<[u64; 3]>,
+}
+
+impl Header {
+    /// The hot ranges as absolute bundle offsets.
+    pub fn hot_ranges(&self) -> Vec<Range<u64>> {
+        self.hot
+            .iter()
+            .filter_map(|&[file, start, end]| {
+                let f = self.files.get(usize::try_from(file).ok()?)?;
+                (start <= end && end <= f.len).then(|| f.offset + start..f.offset + end)
+            })
+            .collect()
+    }
+
+    /// Bytes from the start of the bundle to the end of the header.
+    pub fn end(&self) -> u64 {
+        self.files.first().map_or(PREAMBLE_LEN as u64, |f| f.offset)
+    }
 }
 
 /// Why a bundle cannot be read. Messages say what to do, for brokers and portal operators alike.
@@ -69,6 +102,8 @@ pub enum BundleError {
     Truncated { expected: u64, found: u64 },
     Corrupted(String),
     Incompatible(String),
+    /// Bytes of a lazily read bundle could not be fetched.
+    Fetch(String),
 }
 
 impl fmt::Display for BundleError {
@@ -84,19 +119,22 @@ impl fmt::Display for BundleError {
             }
             BundleError::Corrupted(what) => write!(f, "bundle is corrupted: {what}"),
             BundleError::Incompatible(what) => write!(f, "bundle is incompatible with this engine: {what}"),
+            BundleError::Fetch(why) => write!(f, "cannot fetch the bundle's bytes: {why}"),
         }
     }
 }
 
 impl std::error::Error for BundleError {}
 
-/// Assembles a bundle from tantivy files.
-pub fn write(counts: Counts, files: &[(String, Vec<u8>)]) -> Vec<u8> {
+/// Assembles a bundle from tantivy files and the hot ranges a lazy reader fetches first
+/// (`[file index, start, end]`, see [`Header::hot`]).
+pub fn write(counts: Counts, files: &[(String, Vec<u8>)], hot: Vec<[u64; 3]>) -> Vec<u8> {
     let mut header = Header {
         format_version: FORMAT_VERSION,
         tokenizer: TOKENIZER_ID.into(),
         codec: CODEC.into(),
         counts,
+        hot,
         files: files
             .iter()
             .map(|(name, bytes)| FileEntry { name: name.clone(), offset: 0, len: bytes.len() as u64, crc32: crc32fast::hash(bytes) })
@@ -187,6 +225,8 @@ pub struct Bundle {
     pub header: Header,
     pub size: u64,
     directory: BundleDirectory,
+    /// The fetched blocks, for a bundle opened lazily.
+    pub cache: Option<Arc<BlockCache>>,
 }
 
 impl Bundle {
@@ -202,12 +242,265 @@ impl Bundle {
             }
             files.insert(PathBuf::from(&e.name), FileSlice::new(Arc::new(data)));
         }
-        Ok(Bundle { header, size, directory: BundleDirectory { files: Arc::new(files) } })
+        Ok(Bundle { header, size, directory: BundleDirectory { files: Arc::new(files) }, cache: None })
+    }
+
+    /// Opens a bundle lazily from `source` alone: its first bytes, then its hot ranges.
+    pub fn open_lazy(source: Box<dyn RangeSource>, size: u64) -> Result<Bundle, BundleError> {
+        let cache = BlockCache::new(source, size);
+        let first = (16 * BLOCK).min(size);
+        let fetch = |r: Range<u64>| cache.read(r).map_err(|e| BundleError::Fetch(e.to_string()));
+        let mut prefix = fetch(0..first)?;
+        if let Some(end) = header_len(&prefix).filter(|end| *end > first && *end <= size) {
+            prefix = fetch(0..end)?;
+        }
+        Bundle::lazy(&prefix, cache)
+    }
+
+    /// Opens a bundle whose bytes stay at `source`: `prefix` holds at least the preamble and the
+    /// header (see [`header_len`]), `size` is the whole bundle's length. The header's hot ranges
+    /// must be in `cache` already ([`BlockCache::supply`]) or are fetched now, in one request
+    /// per run of blocks. Files are not checksummed: their bytes arrive piecemeal, later.
+    pub fn lazy(prefix: &[u8], cache: Arc<BlockCache>) -> Result<Bundle, BundleError> {
+        let size = cache.size;
+        let header = parse_header(prefix, size)?;
+        let files = header
+            .files
+            .iter()
+            .map(|e| {
+                let file = LazyFile { cache: cache.clone(), offset: e.offset, len: e.len as usize };
+                (PathBuf::from(&e.name), FileSlice::new(Arc::new(file)))
+            })
+            .collect();
+        cache.fetch_all(&header.hot_ranges()).map_err(|e| BundleError::Fetch(e.to_string()))?;
+        Ok(Bundle { header, size, directory: BundleDirectory { files: Arc::new(files) }, cache: Some(cache) })
     }
 
     /// The read-only tantivy directory over the bundle's files.
     pub fn directory(&self) -> BundleDirectory {
         self.directory.clone()
+    }
+}
+
+/// Bytes from the start of a bundle up to the end of its header, read from its first 20 bytes;
+/// `None` when `prefix` is shorter than that.
+pub fn header_len(prefix: &[u8]) -> Option<u64> {
+    (prefix.len() >= PREAMBLE_LEN).then(|| PREAMBLE_LEN as u64 + u64::from(u32_at(prefix, 12)))
+}
+
+/// Where a lazily read bundle's bytes come from: a file, memory, HTTP `Range` requests.
+pub trait RangeSource: Send + Sync {
+    /// Exactly the bytes `range` of the bundle (an error, not fewer bytes, when it cannot).
+    fn fetch(&self, range: Range<u64>) -> io::Result<Vec<u8>>;
+}
+
+/// A bundle in memory as a [`RangeSource`] (for the builder and tests).
+impl RangeSource for Vec<u8> {
+    fn fetch(&self, range: Range<u64>) -> io::Result<Vec<u8>> {
+        self.get(range.start as usize..range.end as usize)
+            .map(<[u8]>::to_vec)
+            .ok_or_else(|| io::Error::new(io::ErrorKind::UnexpectedEof, format!("bytes {}..{} are past the end of the bundle", range.start, range.end)))
+    }
+}
+
+/// Cache blocks are this long and aligned to it in the bundle.
+pub const BLOCK: u64 = 1024;
+
+/// Requests and bytes a lazy bundle has cost so far.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Serialize)]
+pub struct Transfer {
+    pub requests: u64,
+    pub bytes: u64,
+}
+
+/// The fetched blocks of a lazily read bundle. A read of missing blocks fetches them from the
+/// source (one request per run of consecutive blocks) — or, while *planning*, only notes them and
+/// fails, so that a caller can fetch everything a request will need at once, concurrently.
+pub struct BlockCache {
+    source: Box<dyn RangeSource>,
+    size: u64,
+    state: Mutex<CacheState>,
+}
+
+#[derive(Default)]
+struct CacheState {
+    blocks: HashMap<u64, Arc<[u8]>>,
+    /// `Some` while planning: the missing blocks asked for so far.
+    wanted: Option<BTreeSet<u64>>,
+    /// `Some` while recording: every byte range read.
+    log: Option<Vec<Range<u64>>>,
+    transfer: Transfer,
+}
+
+/// The error a read returns while planning, for blocks that are not fetched yet.
+fn not_fetched() -> io::Error {
+    io::Error::new(io::ErrorKind::WouldBlock, "bundle bytes not fetched yet")
+}
+
+/// Blocks this close are fetched in one request, holes included: a few kilobytes more cost
+/// less than another round trip.
+const MERGE_GAP_BLOCKS: u64 = 1;
+
+/// Sorted blocks as byte ranges to request: runs, merged across small holes, clipped to the bundle's end.
+fn block_runs(blocks: impl IntoIterator<Item = u64>, size: u64) -> Vec<Range<u64>> {
+    let mut runs: Vec<Range<u64>> = Vec::new();
+    for b in blocks {
+        match runs.last_mut() {
+            Some(r) if b <= r.end + MERGE_GAP_BLOCKS => r.end = r.end.max(b + 1),
+            _ => runs.push(b..b + 1),
+        }
+    }
+    runs.into_iter().map(|r| r.start * BLOCK..(r.end * BLOCK).min(size)).collect()
+}
+
+/// The blocks that cover `ranges`, as byte ranges to request (see [`BlockCache::supply`]).
+pub fn block_ranges(ranges: &[Range<u64>], size: u64) -> Vec<Range<u64>> {
+    let blocks: BTreeSet<u64> = ranges.iter().filter(|r| r.start < r.end).flat_map(|r| r.start / BLOCK..=(r.end - 1) / BLOCK).collect();
+    block_runs(blocks, size)
+}
+
+impl BlockCache {
+    /// An empty cache over a bundle of `size` bytes at `source`.
+    pub fn new(source: Box<dyn RangeSource>, size: u64) -> Arc<BlockCache> {
+        Arc::new(BlockCache { source, size, state: Mutex::default() })
+    }
+
+    fn state(&self) -> std::sync::MutexGuard<'_, CacheState> {
+        self.state.lock().unwrap_or_else(|e| e.into_inner())
+    }
+
+    /// Requests and bytes so far.
+    pub fn transfer(&self) -> Transfer {
+        self.state().transfer
+    }
+
+    /// Stores the bytes of one response that starts at `start` (a block boundary). Only whole
+    /// blocks are kept (and the bundle's last, short one); counts as one request.
+    pub fn supply(&self, start: u64, bytes: &[u8]) -> Result<(), String> {
+        if start % BLOCK != 0 {
+            return Err(format!("supplied bytes start at {start}, not at a {BLOCK}-byte block boundary"));
+        }
+        if start.checked_add(bytes.len() as u64).is_none_or(|end| end > self.size) {
+            return Err(format!("supplied bytes {start}+{} are past the bundle's {} bytes", bytes.len(), self.size));
+        }
+        let mut st = self.state();
+        st.transfer.requests += 1;
+        st.transfer.bytes += bytes.len() as u64;
+        for (i, chunk) in bytes.chunks(BLOCK as usize).enumerate() {
+            let at = start + i as u64 * BLOCK;
+            if chunk.len() as u64 == BLOCK || at + chunk.len() as u64 == self.size {
+                st.blocks.insert(at / BLOCK, chunk.into());
+            }
+        }
+        Ok(())
+    }
+
+    /// Fetches whatever blocks of `ranges` are missing, one request per run.
+    pub fn fetch_all(&self, ranges: &[Range<u64>]) -> io::Result<()> {
+        let missing = self.missing(ranges);
+        for run in block_runs(missing, self.size) {
+            let bytes = self.source.fetch(run.clone())?;
+            if bytes.len() as u64 != run.end - run.start {
+                return Err(io::Error::new(io::ErrorKind::UnexpectedEof, format!("asked for bytes {}..{} of the bundle, received {} bytes", run.start, run.end, bytes.len())));
+            }
+            self.supply(run.start, &bytes).map_err(io::Error::other)?;
+        }
+        Ok(())
+    }
+
+    fn missing(&self, ranges: &[Range<u64>]) -> BTreeSet<u64> {
+        let st = self.state();
+        ranges
+            .iter()
+            .filter(|r| r.start < r.end)
+            .flat_map(|r| r.start / BLOCK..=(r.end - 1) / BLOCK)
+            .filter(|b| !st.blocks.contains_key(b))
+            .collect()
+    }
+
+    /// Runs `f` in planning mode and returns the block runs it asked for and did not find.
+    pub fn plan<T>(&self, f: impl FnOnce() -> T) -> (T, Vec<Range<u64>>) {
+        self.state().wanted = Some(BTreeSet::new());
+        let out = f();
+        let wanted = self.state().wanted.take().unwrap_or_default();
+        (out, block_runs(wanted, self.size))
+    }
+
+    /// Runs `f` and returns the byte ranges it read, merged.
+    pub fn record<T>(&self, f: impl FnOnce() -> T) -> (T, Vec<Range<u64>>) {
+        self.state().log = Some(Vec::new());
+        let out = f();
+        let mut log = self.state().log.take().unwrap_or_default();
+        log.sort_by_key(|r| (r.start, r.end));
+        let mut merged: Vec<Range<u64>> = Vec::new();
+        for r in log {
+            match merged.last_mut() {
+                Some(m) if r.start <= m.end => m.end = m.end.max(r.end),
+                _ => merged.push(r),
+            }
+        }
+        (out, merged)
+    }
+
+    /// The bytes `range` of the bundle, fetched first if need be.
+    fn read(&self, range: Range<u64>) -> io::Result<OwnedBytes> {
+        if range.start >= range.end {
+            return Ok(OwnedBytes::empty());
+        }
+        {
+            let mut st = self.state();
+            if let Some(log) = st.log.as_mut() {
+                log.push(range.clone());
+            }
+        }
+        let missing = self.missing(std::slice::from_ref(&range));
+        if !missing.is_empty() {
+            let mut st = self.state();
+            if let Some(wanted) = st.wanted.as_mut() {
+                wanted.extend(missing);
+                return Err(not_fetched());
+            }
+            drop(st);
+            self.fetch_all(std::slice::from_ref(&range))?;
+        }
+        let st = self.state();
+        let mut out = Vec::with_capacity((range.end - range.start) as usize);
+        for b in range.start / BLOCK..=(range.end - 1) / BLOCK {
+            let block = st.blocks.get(&b).ok_or_else(not_fetched)?;
+            let from = range.start.max(b * BLOCK) - b * BLOCK;
+            let to = range.end.min(b * BLOCK + block.len() as u64) - b * BLOCK;
+            out.extend_from_slice(block.get(from as usize..to as usize).ok_or_else(|| io::Error::new(io::ErrorKind::UnexpectedEof, "bundle block too short"))?);
+        }
+        Ok(OwnedBytes::new(out))
+    }
+}
+
+impl fmt::Debug for BlockCache {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("BlockCache").field("size", &self.size).field("transfer", &self.transfer()).finish()
+    }
+}
+
+/// One tantivy file of a lazily read bundle.
+#[derive(Debug)]
+struct LazyFile {
+    cache: Arc<BlockCache>,
+    offset: u64,
+    len: usize,
+}
+
+impl HasLen for LazyFile {
+    fn len(&self) -> usize {
+        self.len
+    }
+}
+
+impl FileHandle for LazyFile {
+    fn read_bytes(&self, range: Range<usize>) -> io::Result<OwnedBytes> {
+        if range.start > range.end || range.end > self.len {
+            return Err(io::Error::new(io::ErrorKind::InvalidInput, format!("read of {range:?} past a file of {} bytes", self.len)));
+        }
+        self.cache.read(self.offset + range.start as u64..self.offset + range.end as u64)
     }
 }
 
@@ -263,7 +556,7 @@ mod tests {
     use super::*;
 
     fn sample() -> Vec<u8> {
-        write(Counts { needs: 1, challenges: 0, results: 2 }, &[("a".into(), b"hello".to_vec()), ("b".into(), b"world!".to_vec())])
+        write(Counts { needs: 1, challenges: 0, results: 2 }, &[("a".into(), b"hello".to_vec()), ("b".into(), b"world!".to_vec())], vec![[1, 1, 3]])
     }
 
     #[test]
@@ -305,13 +598,13 @@ mod tests {
         let mut b = sample();
         let at = b.windows(CODEC.len()).position(|w| w == CODEC.as_bytes()).unwrap();
         // Same length, so offsets stay valid; the header CRC is made right again.
-        b[at..at + CODEC.len()].copy_from_slice("tantivy-0.27/zst".as_bytes());
+        b[at..at + CODEC.len()].copy_from_slice("tantivy-0.27/zst/sstable".as_bytes());
         let len = u32_at(&b, 12) as usize;
         let crc = crc32fast::hash(&b[PREAMBLE_LEN..PREAMBLE_LEN + len]);
         b[16..20].copy_from_slice(&crc.to_le_bytes());
         let err = Bundle::parse(OwnedBytes::new(b)).err().unwrap();
         assert!(matches!(err, BundleError::Incompatible(_)), "{err}");
-        assert!(err.to_string().contains("tantivy-0.27/zst") && err.to_string().contains(CODEC));
+        assert!(err.to_string().contains("tantivy-0.27/zst/sstable") && err.to_string().contains(CODEC));
     }
 
     #[test]

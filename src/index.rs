@@ -175,11 +175,16 @@ mod writer {
         d
     }
 
+    /// Uncompressed bytes per block of stored records. A lazily loaded bundle fetches a whole
+    /// block per hit shown: 4 KiB blocks (two or three CSL records) make the CSL bundle 3% larger
+    /// than tantivy's 16 KiB do, and each hit's fetch a quarter as large.
+    const DOCSTORE_BLOCK: usize = 4096;
+
     /// Indexes public records, in order, into one segment; returns the files of the index.
     ///
     /// Doc ids follow input order, so the same input gives the same search results.
     pub fn build(records: &[PublicRecord], progress: &dyn Fn(u64)) -> tantivy::Result<Vec<(String, Vec<u8>)>> {
-        let index = Index::create(RamDirectory::create(), schema(), IndexSettings::default())?;
+        let index = Index::create(RamDirectory::create(), schema(), IndexSettings { docstore_blocksize: DOCSTORE_BLOCK, ..IndexSettings::default() })?;
         register_analyzer(&index);
         let f = Fields::from_schema(&index.schema())?;
         let mut writer = index.writer_with_num_threads::<TantivyDocument>(1, WRITER_MEMORY)?;

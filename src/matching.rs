@@ -246,16 +246,36 @@ impl Engine {
         Ok(MatchResponse { hits: hits.into_iter().take(req.size).map(|h| h.2).collect() })
     }
 
-    /// The source's chaining terms weighted by tf (title and keywords count double) × idf, strongest first.
-    fn source_terms(&self, source: &PublicRecord) -> Result<Vec<SourceTerm>, Error> {
-        let mut tf: HashMap<String, f32> = HashMap::new();
-        for (i, text) in record_text(source).iter().enumerate() {
-            let weight = if i < 2 { 2.0 } else { 1.0 };
-            for t in tokenize::terms(text).into_iter().filter(|t| t.chain) {
-                *tf.entry(t.text).or_default() += weight;
+    /// Reads what a match will read — the source, its terms' dictionary entries, the candidates'
+    /// posting lists and stored records — going on past missing blocks, so that a lazy bundle
+    /// fetches them in a few rounds (see [`Engine::planned`]).
+    pub fn warm_match(&self, req: &MatchRequest) {
+        let source = match (&req.id, &req.text) {
+            (Some(id), None) => self.get(id).ok().flatten(),
+            (None, Some(text)) => free_source(text, &req.tags).ok(),
+            _ => None,
+        };
+        let Some(source) = source else { return };
+        for segment in self.searcher.segment_readers() {
+            let Ok(body) = segment.inverted_index(self.fields.body) else { continue };
+            for text in source_tf(&source).into_keys() {
+                let _ = body.get_term_info(&Term::from_field_text(self.fields.body, &text));
             }
         }
+        let Ok(terms) = self.source_terms(&source) else { return };
+        let query = self.candidate_query(&terms, source.kind().is_demand(), &source.id);
+        self.warm_terms(&[&query]);
+        if let Ok(found) = self.candidates(&terms, source.kind().is_demand(), &source.id, req.size) {
+            for (_, addr) in found {
+                let _ = self.record_at(addr);
+            }
+        }
+    }
+
+    /// The source's chaining terms weighted by tf (title and keywords count double) × idf, strongest first.
+    fn source_terms(&self, source: &PublicRecord) -> Result<Vec<SourceTerm>, Error> {
         let n = self.searcher.num_docs() as f32;
+        let tf = source_tf(source);
         let mut terms = Vec::with_capacity(tf.len());
         for (text, f) in tf {
             let df = self.searcher.doc_freq(&Term::from_field_text(self.fields.body, &text)).map_err(|e| Error::Index(e.to_string()))? as f32;
@@ -272,6 +292,14 @@ impl Engine {
 
     /// Top BM25 candidates on the other side for the weighted terms.
     fn candidates(&self, terms: &[SourceTerm], source_is_need: bool, exclude: &str, size: usize) -> Result<Vec<(f32, DocAddress)>, Error> {
+        let limit = (size * CANDIDATES_PER_HIT).max(MIN_CANDIDATES);
+        self.searcher
+            .search(&self.candidate_query(terms, source_is_need, exclude), &TopDocs::with_limit(limit).order_by_score())
+            .map_err(|e| Error::Index(e.to_string()))
+    }
+
+    /// Any of the weighted terms in any text field, on the other side, not the source itself.
+    fn candidate_query(&self, terms: &[SourceTerm], source_is_need: bool, exclude: &str) -> BooleanQuery {
         let mut should: Vec<(Occur, Box<dyn Query>)> = Vec::new();
         for t in terms {
             for (name, weight) in TEXT_FIELDS {
@@ -292,11 +320,20 @@ impl Engine {
         if !exclude.is_empty() {
             clauses.push((Occur::MustNot, Box::new(TermQuery::new(Term::from_field_text(self.fields.id, exclude), IndexRecordOption::Basic))));
         }
-        let limit = (size * CANDIDATES_PER_HIT).max(MIN_CANDIDATES);
-        self.searcher
-            .search(&BooleanQuery::new(clauses), &TopDocs::with_limit(limit).order_by_score())
-            .map_err(|e| Error::Index(e.to_string()))
+        BooleanQuery::new(clauses)
     }
+}
+
+/// The source's chaining terms with their frequency, title and keywords counting double.
+fn source_tf(source: &PublicRecord) -> HashMap<String, f32> {
+    let mut tf: HashMap<String, f32> = HashMap::new();
+    for (i, text) in record_text(source).iter().enumerate() {
+        let weight = if i < 2 { 2.0 } else { 1.0 };
+        for t in tokenize::terms(text).into_iter().filter(|t| t.chain) {
+            *tf.entry(t.text).or_default() += weight;
+        }
+    }
+    tf
 }
 
 /// Title, keywords and body of a record: the texts matched on.

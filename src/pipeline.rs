@@ -4,8 +4,8 @@ use std::collections::{BTreeMap, BTreeSet};
 use std::io::Write;
 use std::path::{Path, PathBuf};
 
-use crate::bundle::{self, Counts};
-use crate::index;
+use crate::bundle::Counts;
+use crate::{index, search};
 use crate::ingest::{self, Mapping};
 use crate::record::{Kind, Record};
 use crate::validate::{Problem, Validator};
@@ -58,8 +58,8 @@ pub fn build(inputs: &[PathBuf], mapping: Option<&Mapping>, progress: &dyn Fn(u6
     let bundle = if public.is_empty() {
         None
     } else {
-        match index::build(&public, &|n| progress(total, n)) {
-            Ok(files) => Some(bundle::write(counts, &files)),
+        match index::build(&public, &|n| progress(total, n)).map_err(|e| e.to_string()).and_then(|files| search::write_bundle(counts, &files).map_err(|e| e.to_string())) {
+            Ok(bytes) => Some(bytes),
             Err(e) => {
                 problems.push(Problem {
                     location: crate::validate::Location { file: "-".into(), place: "-".into() },

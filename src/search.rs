@@ -7,9 +7,14 @@
 //! at a token score, so every record holding the query verbatim is found, ranked last.
 //! Facet counts are disjunctive: a field's counts ignore that field's own filter,
 //! so a broker sees what ticking another value would add.
+//!
+//! A lazily opened bundle ([`Bundle::lazy`]) answers the same way; [`Engine::planned`] first
+//! runs a request in planning mode to learn every byte range it needs, so that the browser can
+//! fetch them together before answering ([`Planned`]).
 
 use std::collections::{BTreeMap, HashSet};
-use std::ops::Bound;
+use std::ops::{Bound, Range};
+use std::sync::Arc;
 
 use serde::{Deserialize, Serialize};
 use tantivy::collector::{Collector, Count, SegmentCollector, TopDocs};
@@ -18,7 +23,7 @@ use tantivy::query::{AllQuery, BooleanQuery, BoostQuery, ConstScoreQuery, Occur,
 use tantivy::schema::{Field, IndexRecordOption, Value};
 use tantivy::{DocAddress, DocId, Index, Order, ReloadPolicy, Score, Searcher, SegmentReader, TantivyDocument, Term};
 
-use crate::bundle::{Bundle, Header};
+use crate::bundle::{BlockCache, Bundle, Header, Transfer};
 use crate::index::{self, Fields, TAG_FIELDS, TEXT_FIELDS};
 use crate::record::{parse_date, PublicRecord};
 use crate::tokenize::{self, Term as Token};
@@ -148,8 +153,45 @@ pub struct Engine {
     pub(crate) fields: Fields,
     header: Header,
     bundle_bytes: u64,
+    /// The fetched blocks of a lazily opened bundle.
+    cache: Option<Arc<BlockCache>>,
     /// How free text is turned into a query.
     pub options: QueryOptions,
+}
+
+/// The answer of a request on a lazily opened bundle: the answer, or the byte ranges to fetch first.
+#[derive(Debug, PartialEq)]
+pub enum Planned<T> {
+    Done(T),
+    Fetch(Vec<Range<u64>>),
+}
+
+/// Assembles a bundle from the index files, with the hot ranges a lazy reader fetches first.
+pub fn write_bundle(counts: crate::bundle::Counts, files: &[(String, Vec<u8>)]) -> Result<Vec<u8>, Error> {
+    let hot = hot_ranges(crate::bundle::write(counts.clone(), files, Vec::new()))?;
+    Ok(crate::bundle::write(counts, files, hot))
+}
+
+/// The hot ranges of a bundle (see [`crate::bundle::Header::hot`]): what a lazy reader of
+/// `draft` (a bundle with no hot ranges yet) reads while opening it and warming up, relative
+/// to each file.
+pub fn hot_ranges(draft: Vec<u8>) -> Result<Vec<[u64; 3]>, Error> {
+    let size = draft.len() as u64;
+    let bundle = Bundle::open_lazy(Box::new(draft), size)?;
+    let header = bundle.header.clone();
+    let cache = bundle.cache.clone().ok_or_else(|| Error::Bundle("not lazy".into()))?;
+    let (opened, read) = cache.record(|| Engine::open(bundle).and_then(|e| e.warm_up()));
+    opened?;
+    let mut hot = Vec::new();
+    for r in read {
+        for (i, f) in header.files.iter().enumerate() {
+            let (start, end) = (r.start.max(f.offset), r.end.min(f.offset + f.len));
+            if start < end {
+                hot.push([i as u64, start - f.offset, end - f.offset]);
+            }
+        }
+    }
+    Ok(hot)
 }
 
 /// The parts of a query text.
@@ -280,7 +322,94 @@ impl Engine {
             .num_warming_threads(0)
             .try_into()
             .map_err(|e| Error::Bundle(format!("cannot read the index: {e}")))?;
-        Ok(Engine { searcher: reader.searcher(), fields, header: bundle.header.clone(), bundle_bytes: bundle.size, options: QueryOptions::default() })
+        Ok(Engine {
+            searcher: reader.searcher(),
+            fields,
+            header: bundle.header.clone(),
+            bundle_bytes: bundle.size,
+            cache: bundle.cache.clone(),
+            options: QueryOptions::default(),
+        })
+    }
+
+    /// The fetched blocks, for a lazily opened bundle.
+    pub fn cache(&self) -> Option<&Arc<BlockCache>> {
+        self.cache.as_ref()
+    }
+
+    /// Requests and bytes fetched so far, for a lazily opened bundle.
+    pub fn transfer(&self) -> Option<Transfer> {
+        self.cache.as_ref().map(|c| c.transfer())
+    }
+
+    /// Runs `op` in planning mode when the bundle is lazy: `Done` with its answer when every byte
+    /// it read was there, else `Fetch` with the block ranges it asked for (fetch them, supply them
+    /// to the cache, call again). `warm` runs first and should touch what `op` will read
+    /// regardless of order, so that one round of fetches brings as much as possible. A whole
+    /// bundle answers at once.
+    pub fn planned<T>(&self, warm: impl FnOnce(), op: impl FnOnce() -> Result<T, Error>) -> Result<Planned<T>, Error> {
+        let Some(cache) = &self.cache else { return op().map(Planned::Done) };
+        let (answer, wanted) = cache.plan(|| {
+            warm();
+            op()
+        });
+        if wanted.is_empty() {
+            answer.map(Planned::Done)
+        } else {
+            Ok(Planned::Fetch(wanted))
+        }
+    }
+
+    /// Reads the dictionary entries and posting lists (with positions where a phrase needs them)
+    /// of every term of `queries`; while planning, each missing block is noted, none stops the rest.
+    pub(crate) fn warm_terms(&self, queries: &[&dyn Query]) {
+        let mut terms: Vec<(&Term, bool)> = Vec::new();
+        for q in queries {
+            q.query_terms(&mut |t, positions| terms.push((t, positions)));
+        }
+        for segment in self.searcher.segment_readers() {
+            for (term, positions) in &terms {
+                let Ok(inverted) = segment.inverted_index(term.field()) else { continue };
+                if let Ok(Some(info)) = inverted.get_term_info(term) {
+                    let option = if *positions { IndexRecordOption::WithFreqsAndPositions } else { IndexRecordOption::WithFreqs };
+                    let _ = inverted.read_postings_from_terminfo(&info, option);
+                }
+            }
+        }
+    }
+
+    /// The terms a search will look up, warmed (see [`Engine::warm_terms`]).
+    pub fn warm_search(&self, req: &SearchRequest) {
+        let parsed = parse_query(&req.q);
+        let text = self.query_text(&parsed).ok().flatten();
+        let filters = today(req.today.as_deref()).and_then(|t| self.filters(req, t)).unwrap_or_default();
+        let mut queries: Vec<&dyn Query> = filters.iter().map(|(_, q)| q.as_ref()).collect();
+        queries.extend(text.as_deref());
+        self.warm_terms(&queries);
+    }
+
+    /// What opening a lazy bundle should fetch up front: the index's footers and block indexes,
+    /// every term dictionary's index, the text fields' norms and every fast column (ids,
+    /// filters, sorting, facet counts).
+    fn warm_up(&self) -> Result<(), Error> {
+        let map_err = |e: tantivy::TantivyError| Error::Index(e.to_string());
+        for segment in self.searcher.segment_readers() {
+            for (field, _) in self.searcher.schema().fields() {
+                if self.searcher.schema().get_field_entry(field).is_indexed() {
+                    segment.inverted_index(field).map_err(map_err)?;
+                }
+            }
+            for (name, _) in TEXT_FIELDS {
+                segment.get_fieldnorms_reader(self.fields.text(name)).map_err(map_err)?;
+            }
+        }
+        self.stats()?;
+        // Pages past the end: every column a filter or a sort reads, no stored record.
+        let past_end = self.searcher.num_docs() as usize + 1;
+        let every_filter = SearchRequest { trl: Some(TrlRange { min: Some(1), max: Some(9) }), open: true, sort: Sort::Deadline, page: past_end, size: 1, ..SearchRequest::default() };
+        self.search(&every_filter)?;
+        self.search(&SearchRequest { page: past_end, size: 1, ..SearchRequest::default() })?;
+        Ok(())
     }
 
     pub fn header(&self) -> &Header {
@@ -507,7 +636,9 @@ impl Engine {
         }
         let top = if past_end { Vec::new() } else { top };
         let terms = highlight_terms(&parsed);
-        let hits = top.into_iter().map(|(score, addr)| self.hit(addr, score, &terms)).collect::<Result<_, _>>()?;
+        // Every hit is read before an error counts, so a lazy bundle's plan names all their blocks.
+        let hits: Vec<Result<Hit, Error>> = top.into_iter().map(|(score, addr)| self.hit(addr, score, &terms)).collect();
+        let hits = hits.into_iter().collect::<Result<_, _>>()?;
         Ok(SearchResponse { total, hits, facets })
     }
 

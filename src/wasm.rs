@@ -8,20 +8,28 @@
 //! engine.match({ id: "N-2026-0001" }, { size: 5 });
 //! ```
 //!
+//! A large bundle need not be downloaded whole: `Engine.openLazy(url, size, parts)` opens it
+//! from its first bytes and hot ranges (`Engine.hotRanges`), and `planSearch` / `planMatch` /
+//! `planGet` answer, or name the byte ranges to fetch and `supply` first; www/engine-worker.js
+//! drives that loop with concurrent `fetch` calls. Reads nobody planned for fall back to a
+//! synchronous `Range` request (src/fetch_range.js), which only a worker may make.
+//!
 //! Every method returns a result or throws a JavaScript `Error` whose message says what is
 //! wrong; none panics on any input. Requests are read the way the native CLI reads JSON
 //! (`JSON.stringify`, then the core's serde types with `deny_unknown_fields`), so an unknown or
 //! mistyped field is an error naming it, and a request means exactly what it means natively.
 //! Answers are plain objects (maps become objects, not `Map`s).
 
+use std::ops::Range;
+
 use serde::{Deserialize, Serialize};
 use tantivy::directory::OwnedBytes;
 use wasm_bindgen::prelude::*;
 use wasm_bindgen::JsCast;
 
-use crate::bundle::Bundle;
+use crate::bundle::{self, BlockCache, Bundle, RangeSource};
 use crate::matching::MatchRequest;
-use crate::search::{self, SearchRequest};
+use crate::search::{self, Planned, SearchRequest};
 use crate::Error;
 
 #[wasm_bindgen]
@@ -31,6 +39,50 @@ extern "C" {
     /// `performance.now()`: present in browsers, workers and node.
     #[wasm_bindgen(js_namespace = performance, js_name = now)]
     fn performance_now() -> f64;
+}
+
+#[wasm_bindgen(module = "/src/fetch_range.js")]
+extern "C" {
+    /// Bytes `start..end` of the bundle at `url`, by a synchronous `Range` request.
+    #[wasm_bindgen(catch, js_name = fetchRangeSync)]
+    fn fetch_range_sync(url: &str, start: f64, end: f64) -> Result<js_sys::Uint8Array, JsValue>;
+}
+
+/// A lazily opened bundle's bytes on a web server, for reads that no plan foresaw.
+struct HttpRanges {
+    url: String,
+}
+
+impl RangeSource for HttpRanges {
+    fn fetch(&self, range: Range<u64>) -> std::io::Result<Vec<u8>> {
+        fetch_range_sync(&self.url, range.start as f64, range.end as f64).map(|a| a.to_vec()).map_err(|e| std::io::Error::other(js_message(&e)))
+    }
+}
+
+/// The message of a thrown JavaScript value.
+fn js_message(e: &JsValue) -> String {
+    e.dyn_ref::<js_sys::Error>().map(|e| String::from(e.message())).or_else(|| e.as_string()).unwrap_or_else(|| "request failed".into())
+}
+
+/// A JavaScript number as a byte offset or length.
+fn offset(n: f64, what: &str) -> Result<u64, JsError> {
+    if n.fract() == 0.0 && (0.0..=9_007_199_254_740_991.0).contains(&n) {
+        Ok(n as u64)
+    } else {
+        Err(JsError::new(&format!("{what} must be a whole number of bytes, found {n}")))
+    }
+}
+
+/// A lazy answer for JavaScript: the answer, or `{fetch: [[start, end], …]}`.
+fn planned_to_js<T: Serialize>(planned: Planned<T>, started: f64) -> Result<JsValue, JsError> {
+    match planned {
+        Planned::Done(answer) => with_took(to_js(&answer)?, started),
+        Planned::Fetch(ranges) => to_js(&serde_json::json!({ "fetch": ranges_to_pairs(&ranges) })),
+    }
+}
+
+fn ranges_to_pairs(ranges: &[Range<u64>]) -> Vec<[u64; 2]> {
+    ranges.iter().map(|r| [r.start, r.end]).collect()
 }
 
 /// Logs a panic's message and place to the console before the module traps (wasm32 aborts on panic).
@@ -102,6 +154,24 @@ fn with_took(answer: JsValue, started: f64) -> Result<JsValue, JsError> {
     Ok(answer)
 }
 
+/// A search request object, or just the query text.
+fn search_request(req: &JsValue) -> Result<SearchRequest, JsError> {
+    match req.as_string() {
+        Some(q) => Ok(SearchRequest { q, ..SearchRequest::default() }),
+        None => from_js(req, "search"),
+    }
+}
+
+/// A match request with the options of `match`'s second argument merged in.
+fn match_request(req: &JsValue, opts: &JsValue) -> Result<MatchRequest, JsError> {
+    let mut req: MatchRequest = from_js(req, "match")?;
+    let opts: MatchOptions = from_js(opts, "match options")?;
+    if let Some(size) = opts.size {
+        req.size = size;
+    }
+    Ok(req)
+}
+
 /// The second argument of `match`: options merged into the request.
 #[derive(Debug, Default, Deserialize)]
 #[serde(default, deny_unknown_fields)]
@@ -134,16 +204,76 @@ impl Engine {
         Ok(Engine { inner })
     }
 
+    /// Bytes from the start of a bundle to the end of its header, from its first 20 bytes
+    /// (`undefined` when fewer are given).
+    #[wasm_bindgen(js_name = headerLength)]
+    pub fn header_length(prefix: &[u8]) -> Option<f64> {
+        bundle::header_len(prefix).map(|n| n as f64)
+    }
+
+    /// The byte ranges `[[start, end], …]` to fetch before `openLazy`, given the bundle's first
+    /// bytes (at least through the header, whole blocks of which count as fetched) and its size.
+    /// Throws with the bundle error when `prefix` does not start a readable bundle of this version.
+    #[wasm_bindgen(js_name = hotRanges)]
+    pub fn hot_ranges(prefix: &[u8], size: f64) -> Result<JsValue, JsError> {
+        let header = bundle::parse_header(prefix, offset(size, "size")?).map_err(js_error)?;
+        let have = prefix.len() as u64 / bundle::BLOCK * bundle::BLOCK;
+        let ranges = bundle::block_ranges(&header.hot_ranges(), offset(size, "size")?);
+        let missing: Vec<Range<u64>> = ranges.into_iter().filter_map(|r| (r.end > have).then(|| r.start.max(have)..r.end)).collect();
+        to_js(&ranges_to_pairs(&missing))
+    }
+
+    /// Opens the bundle at `url` lazily: `size` is its length in bytes, `parts` what is fetched
+    /// already as `[[start, Uint8Array], …]`: the first starts at 0 and holds the header, the
+    /// others are the `hotRanges` (any missing are fetched now, synchronously).
+    #[wasm_bindgen(js_name = openLazy)]
+    pub fn open_lazy(url: String, size: f64, parts: &JsValue) -> Result<Engine, JsError> {
+        install_panic_hook();
+        let size = offset(size, "size")?;
+        let cache = BlockCache::new(Box::new(HttpRanges { url }), size);
+        let parts = parts.dyn_ref::<js_sys::Array>().ok_or_else(|| JsError::new("openLazy: parts must be an array of [start, Uint8Array]"))?;
+        let mut prefix = Vec::new();
+        for part in parts.iter() {
+            let pair = part.dyn_ref::<js_sys::Array>().filter(|p| p.length() == 2);
+            let start = pair.and_then(|p| p.get(0).as_f64());
+            let bytes = pair.and_then(|p| p.get(1).dyn_into::<js_sys::Uint8Array>().ok());
+            let (Some(start), Some(bytes)) = (start, bytes) else { return Err(JsError::new("openLazy: each part must be [start, Uint8Array]")) };
+            let (start, bytes) = (offset(start, "part start")?, bytes.to_vec());
+            cache.supply(start, &bytes).map_err(|e| JsError::new(&format!("openLazy: {e}")))?;
+            if start == 0 {
+                prefix = bytes;
+            }
+        }
+        let bundle = Bundle::lazy(&prefix, cache).map_err(js_error)?;
+        let inner = search::Engine::open(bundle).map_err(js_error)?;
+        Ok(Engine { inner })
+    }
+
+    /// Stores fetched bytes of a lazily opened bundle: one response, starting at `start`.
+    pub fn supply(&self, start: f64, bytes: &[u8]) -> Result<(), JsError> {
+        let cache = self.inner.cache().ok_or_else(|| JsError::new("supply: the bundle was loaded whole"))?;
+        cache.supply(offset(start, "start")?, bytes).map_err(|e| JsError::new(&format!("supply: {e}")))
+    }
+
+    /// `{requests, bytes}` fetched so far by a lazily opened bundle, or `null`.
+    pub fn transfer(&self) -> Result<JsValue, JsError> {
+        to_js(&self.inner.transfer())
+    }
+
     /// Full-text search with filters, facets and paging: a `SearchRequest` object (or just the
     /// query text as a string). Answers `{total, hits, facets, tookMs}`.
     pub fn search(&self, req: &JsValue) -> Result<JsValue, JsError> {
         let started = performance_now();
-        let req: SearchRequest = match req.as_string() {
-            Some(q) => SearchRequest { q, ..SearchRequest::default() },
-            None => from_js(req, "search")?,
-        };
-        let res = self.inner.search(&req).map_err(js_error)?;
+        let res = self.inner.search(&search_request(req)?).map_err(js_error)?;
         with_took(to_js(&res)?, started)
+    }
+
+    /// `search`, or `{fetch: [[start, end], …]}`: the byte ranges a lazy bundle needs first.
+    #[wasm_bindgen(js_name = planSearch)]
+    pub fn plan_search(&self, req: &JsValue) -> Result<JsValue, JsError> {
+        let started = performance_now();
+        let req = search_request(req)?;
+        planned_to_js(self.inner.planned(|| self.inner.warm_search(&req), || self.inner.search(&req)).map_err(js_error)?, started)
     }
 
     /// Ranks the other side for `{id}` or `{text, tags}`, with reasons; `opts` (`{size}`) is
@@ -151,13 +281,16 @@ impl Engine {
     #[wasm_bindgen(js_name = match)]
     pub fn match_records(&self, req: &JsValue, opts: &JsValue) -> Result<JsValue, JsError> {
         let started = performance_now();
-        let mut req: MatchRequest = from_js(req, "match")?;
-        let opts: MatchOptions = from_js(opts, "match options")?;
-        if let Some(size) = opts.size {
-            req.size = size;
-        }
-        let res = self.inner.match_records(&req).map_err(js_error)?;
+        let res = self.inner.match_records(&match_request(req, opts)?).map_err(js_error)?;
         with_took(to_js(&res)?, started)
+    }
+
+    /// `match`, or `{fetch: [[start, end], …]}` (see `planSearch`).
+    #[wasm_bindgen(js_name = planMatch)]
+    pub fn plan_match(&self, req: &JsValue, opts: &JsValue) -> Result<JsValue, JsError> {
+        let started = performance_now();
+        let req = match_request(req, opts)?;
+        planned_to_js(self.inner.planned(|| self.inner.warm_match(&req), || self.inner.match_records(&req)).map_err(js_error)?, started)
     }
 
     /// Top ids and scores for plain query text, no filters (the ranking `techmatch eval` measures).
@@ -181,9 +314,16 @@ impl Engine {
     /// The public record with this id, or `null`.
     pub fn get(&self, id: &JsValue) -> Result<JsValue, JsError> {
         let id = id.as_string().ok_or_else(|| JsError::new("get: the id must be a string"))?;
-        match self.inner.get(&id).map_err(js_error)? {
-            Some(record) => to_js(&record),
-            None => Ok(JsValue::NULL),
+        to_js(&self.inner.get(&id).map_err(js_error)?)
+    }
+
+    /// `get`, or `{fetch: [[start, end], …]}` (see `planSearch`).
+    #[wasm_bindgen(js_name = planGet)]
+    pub fn plan_get(&self, id: &JsValue) -> Result<JsValue, JsError> {
+        let id = id.as_string().ok_or_else(|| JsError::new("get: the id must be a string"))?;
+        match self.inner.planned(|| {}, || self.inner.get(&id)).map_err(js_error)? {
+            Planned::Done(record) => to_js(&record),
+            fetch => planned_to_js(fetch, 0.0),
         }
     }
 

@@ -231,7 +231,7 @@ fn the_cli_refuses_damaged_future_and_foreign_bundles_by_name() {
     // Another codec in the header (same length, so offsets hold), checksum made right again.
     let mut foreign = good.to_vec();
     let at = foreign.windows(bundle::CODEC.len()).position(|w| w == bundle::CODEC.as_bytes()).unwrap();
-    foreign[at..at + bundle::CODEC.len()].copy_from_slice(b"tantivy-0.27/zst");
+    foreign[at..at + bundle::CODEC.len()].copy_from_slice(b"tantivy-0.27/zst/sstable");
     let len = u32::from_le_bytes(foreign[12..16].try_into().unwrap()) as usize;
     let crc = crc32fast::hash(&foreign[bundle::PREAMBLE_LEN..bundle::PREAMBLE_LEN + len]);
     foreign[16..20].copy_from_slice(&crc.to_le_bytes());
@@ -239,7 +239,7 @@ fn the_cli_refuses_damaged_future_and_foreign_bundles_by_name() {
         ("cut.bundle", good[..good.len() / 3].to_vec(), "bundle is truncated"),
         ("flipped.bundle", { let mut b = good.to_vec(); b[good.len() - 100] ^= 1; b }, "checksum mismatch in"),
         ("future.bundle", future, "bundle format version 2 is not supported"),
-        ("foreign.bundle", foreign, "incompatible with this engine: codec \"tantivy-0.27/zst\""),
+        ("foreign.bundle", foreign, "incompatible with this engine: codec \"tantivy-0.27/zst/sstable\""),
     ];
     for (name, bytes, message) in cases {
         let path = temp_file(&dir, name, &bytes);

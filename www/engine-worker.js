@@ -1,14 +1,24 @@
 // The techmatch engine's Web Worker (a module worker started by engine.js): loads the WASM engine,
-// downloads the bundle with progress, and answers requests off the main thread.
+// opens the bundle — downloaded whole, or lazily: only the byte ranges each request needs, by
+// HTTP Range — and answers requests off the main thread.
 //
-// Messages in:  {id, op: "load", url} | {id, op: "search"|"match"|"get"|"stats", args: [...]}
+// Messages in:  {id, op: "load", url, loading: "auto"|"lazy"|"whole"}
+//               | {id, op: "search"|"match"|"get"|"stats"|"transfer", args: [...]}
 // Messages out: {id, ok: true, value} | {id, ok: false, error: {name, message}}
 //               | {type: "progress", phase: "download"|"open", loaded, total}
 import init, { Engine } from "./pkg/techmatch.js";
 
+/** Bundles up to this size are downloaded whole when loading is "auto" (see BENCHMARKS.md, "Lazy loading"). */
+const WHOLE_UP_TO = 4 << 20;
+/** The first request of a lazy load: the header and, usually, part of the hot ranges. */
+const FIRST_BYTES = 16 << 10;
+/** Rounds of planned fetches per request before the engine fetches the rest itself. */
+const MAX_ROUNDS = 8;
+
 const wasmReady = init(); // fetched and compiled while the bundle downloads
 wasmReady.catch(() => {}); // reported by load()
 let engine = null;
+let lazyUrl = null; // the bundle's URL while it is open lazily
 
 const post = (msg) => self.postMessage(msg);
 
@@ -17,26 +27,34 @@ function fail(id, e) {
   post({ id, ok: false, error });
 }
 
-/** Downloads `url`, reporting progress about every 64 KiB or 100 ms. */
-async function download(url) {
-  const res = await fetch(url);
-  if (!res.ok) throw new Error(`cannot download the bundle ${url}: HTTP ${res.status} ${res.statusText}`.trim());
-  // With a Content-Encoding, Content-Length counts compressed bytes: the total is then unknown.
-  const length = Number(res.headers.get("Content-Length"));
-  const total = Number.isFinite(length) && length > 0 && !res.headers.get("Content-Encoding") ? length : 0;
-  post({ type: "progress", phase: "download", loaded: 0, total });
-  if (!res.body) {
-    const bytes = new Uint8Array(await res.arrayBuffer());
-    post({ type: "progress", phase: "download", loaded: bytes.length, total: bytes.length });
-    return bytes;
+/** Bytes `start..end` of `url`, by a Range request. */
+async function fetchRange(url, start, end) {
+  const what = `bytes ${start}–${end} of ${url}`;
+  let res;
+  try {
+    res = await fetch(url, { headers: { Range: `bytes=${start}-${end - 1}` } });
+  } catch (e) {
+    throw new Error(`cannot fetch ${what}: ${e.message}`);
   }
-  const reader = res.body.getReader();
-  let buffer = new Uint8Array(total || 1 << 20);
-  let loaded = 0;
+  if (res.status !== 206) throw new Error(`cannot fetch ${what}: HTTP ${res.status}`);
+  const bytes = new Uint8Array(await res.arrayBuffer());
+  if (bytes.length !== end - start) throw new Error(`cannot fetch ${what}: received ${bytes.length} bytes`);
+  return bytes;
+}
+
+/** Reads a response body after `initial` bytes, reporting progress about every 64 KiB or 100 ms. */
+async function readBody(res, total, initial = new Uint8Array(0)) {
+  post({ type: "progress", phase: "download", loaded: initial.length, total });
+  let buffer = new Uint8Array(Math.max(total, initial.length + (1 << 20)));
+  buffer.set(initial);
+  let loaded = initial.length;
   let reported = 0;
   let reportedAt = 0;
+  const reader = res.body ? res.body.getReader() : null;
+  let whole = reader ? null : new Uint8Array(await res.arrayBuffer());
   for (;;) {
-    const { done, value } = await reader.read();
+    const { done, value } = reader ? await reader.read() : { done: !whole, value: whole };
+    whole = null;
     if (done) break;
     if (loaded + value.length > buffer.length) {
       const grown = new Uint8Array(Math.max(buffer.length * 2, loaded + value.length));
@@ -56,49 +74,126 @@ async function download(url) {
   return buffer.subarray(0, loaded);
 }
 
-async function load(id, url) {
-  try {
-    const started = performance.now();
-    const [bytes] = await Promise.all([download(url), wasmReady]);
-    const downloaded = performance.now();
-    post({ type: "progress", phase: "open", loaded: bytes.length, total: bytes.length });
-    engine?.free();
-    engine = Engine.load(bytes);
-    const opened = performance.now();
-    post({ id, ok: true, value: { bytes: bytes.length, downloadMs: downloaded - started, openMs: opened - downloaded } });
-  } catch (e) {
-    fail(id, e);
-  }
+function httpError(url, res) {
+  return new Error(`cannot download the bundle ${url}: HTTP ${res.status} ${res.statusText}`.trim());
 }
 
-function run(id, op, args) {
-  try {
-    if (!engine) throw new Error("the engine has no bundle loaded");
-    let value;
-    switch (op) {
-      case "search":
-        value = engine.search(args[0]);
-        break;
-      case "match":
-        value = engine.match(args[0], args[1]);
-        break;
-      case "get":
-        value = engine.get(args[0]);
-        break;
-      case "stats":
-        value = engine.stats();
-        break;
-      default:
-        throw new Error(`unknown operation ${JSON.stringify(op)}`);
+/** The whole bundle from a full (200) response. */
+function wholeBody(url, res) {
+  if (!res.ok) throw httpError(url, res);
+  // With a Content-Encoding, Content-Length counts compressed bytes: the total is then unknown.
+  const length = Number(res.headers.get("Content-Length"));
+  return readBody(res, Number.isFinite(length) && length > 0 && !res.headers.get("Content-Encoding") ? length : 0);
+}
+
+/**
+ * Opens the bundle at `url`: lazily when `loading` is "lazy", or "auto" and the bundle is larger
+ * than WHOLE_UP_TO; otherwise (or when the server ignores Range) it is downloaded whole.
+ * Resolves to the load's facts for engine.info.
+ */
+async function open(url, loading) {
+  if (loading === "whole") {
+    const [bytes] = await Promise.all([fetch(url).then((res) => wholeBody(url, res)), wasmReady]);
+    return { bytes, lazy: false };
+  }
+  const first = await fetch(url, { headers: { Range: `bytes=0-${FIRST_BYTES - 1}` } });
+  const size = first.status === 206 && !first.headers.get("Content-Encoding") ? Number(/\/(\d+)$/.exec(first.headers.get("Content-Range") ?? "")?.[1]) : NaN;
+  if (!(size > 0)) {
+    if (first.ok && first.status !== 206 && (loading === "lazy" || Number(first.headers.get("Content-Length")) > WHOLE_UP_TO)) {
+      console.warn(`techmatch: ${url} is served without HTTP Range support (or compressed on the fly): downloading the whole bundle instead of the parts each search needs`);
     }
+    const [bytes] = await Promise.all([wholeBody(url, first), wasmReady]);
+    return { bytes, lazy: false };
+  }
+  let prefix = new Uint8Array(await first.arrayBuffer());
+  if (loading === "auto" && size <= WHOLE_UP_TO) {
+    const rest = prefix.length < size ? await fetch(url, { headers: { Range: `bytes=${prefix.length}-` } }) : null;
+    if (rest && rest.status !== 206) throw httpError(url, rest);
+    const [bytes] = await Promise.all([rest ? readBody(rest, size, prefix) : prefix, wasmReady]);
+    return { bytes, lazy: false };
+  }
+  await wasmReady;
+  const headerEnd = Engine.headerLength(prefix) ?? 0;
+  if (headerEnd > prefix.length && headerEnd <= size) {
+    const more = await fetchRange(url, prefix.length, headerEnd);
+    const whole = new Uint8Array(headerEnd);
+    whole.set(prefix);
+    whole.set(more, prefix.length);
+    prefix = whole;
+  }
+  const hot = Engine.hotRanges(prefix, size);
+  const total = prefix.length + hot.reduce((n, [s, e]) => n + e - s, 0);
+  post({ type: "progress", phase: "download", loaded: prefix.length, total });
+  let loaded = prefix.length;
+  const parts = await Promise.all(
+    hot.map(async ([s, e]) => {
+      const bytes = await fetchRange(url, s, e);
+      loaded += bytes.length;
+      post({ type: "progress", phase: "download", loaded, total });
+      return [s, bytes];
+    }),
+  );
+  return { parts: [[0, prefix], ...parts], size, lazy: true };
+}
+
+async function load(id, url, loading = "auto") {
+  try {
+    const started = performance.now();
+    const opened = await open(url, loading);
+    const downloaded = performance.now();
+    const bytes = opened.lazy ? opened.parts.reduce((n, [, b]) => n + b.length, 0) : opened.bytes.length;
+    post({ type: "progress", phase: "open", loaded: bytes, total: bytes });
+    engine?.free();
+    engine = null;
+    lazyUrl = null;
+    engine = opened.lazy ? Engine.openLazy(url, opened.size, opened.parts) : Engine.load(opened.bytes);
+    if (opened.lazy) lazyUrl = url;
+    const value = { bytes, size: opened.lazy ? opened.size : bytes, lazy: opened.lazy, downloadMs: downloaded - started, openMs: performance.now() - downloaded };
     post({ id, ok: true, value });
   } catch (e) {
     fail(id, e);
   }
 }
 
+/** Answers a request; on a lazy bundle, fetches what the engine's plan names first, concurrently. */
+async function answer(op, args) {
+  if (!engine) throw new Error("the engine has no bundle loaded");
+  const e = engine;
+  const plans = { search: () => e.planSearch(args[0]), match: () => e.planMatch(args[0], args[1]), get: () => e.planGet(args[0]) };
+  if (lazyUrl && plans[op]) {
+    const url = lazyUrl;
+    for (let round = 0; round < MAX_ROUNDS; round++) {
+      const value = plans[op]();
+      if (!value?.fetch) return value;
+      await Promise.all(value.fetch.map(async ([s, end]) => e.supply(s, await fetchRange(url, s, end))));
+    }
+  }
+  switch (op) {
+    case "search":
+      return e.search(args[0]);
+    case "match":
+      return e.match(args[0], args[1]);
+    case "get":
+      return e.get(args[0]);
+    case "stats":
+      return e.stats();
+    case "transfer":
+      return e.transfer();
+    default:
+      throw new Error(`unknown operation ${JSON.stringify(op)}`);
+  }
+}
+
+async function run(id, op, args) {
+  try {
+    post({ id, ok: true, value: await answer(op, args) });
+  } catch (e) {
+    fail(id, e);
+  }
+}
+
 self.onmessage = ({ data }) => {
-  const { id, op, url, args } = data ?? {};
-  if (op === "load") load(id, url);
+  const { id, op, url, loading, args } = data ?? {};
+  if (op === "load") load(id, url, loading);
   else run(id, op, args);
 };

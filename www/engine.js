@@ -28,11 +28,14 @@ function toError({ name, message }) {
  *
  * @param {string | URL} bundleUrl - relative to the page
  * @param {{ onProgress?: (p: {phase: "download" | "open", loaded: number, total: number}) => void,
- *           workerUrl?: string | URL }} [options] - `total` is 0 while the size is unknown
+ *           loading?: "auto" | "lazy" | "whole", workerUrl?: string | URL }} [options] - `total` is 0
+ *   while the size is unknown; `loading`: "whole" downloads the bundle before the first search,
+ *   "lazy" fetches only the byte ranges each request needs (HTTP Range), "auto" (default) is
+ *   lazy for bundles over 4 MiB. Without Range support on the server, the bundle comes whole.
  * @returns {Promise<{search, match, get, stats, terminate, info}>} resolves once the bundle is open,
  *   rejects with the bundle's error (not a bundle, other version, truncated, corrupted, HTTP error)
  */
-export async function createEngine(bundleUrl, { onProgress, workerUrl } = {}) {
+export async function createEngine(bundleUrl, { onProgress, loading = "auto", workerUrl } = {}) {
   const base = globalThis.document?.baseURI ?? globalThis.location?.href;
   const url = new URL(bundleUrl, base).href;
   const worker = new Worker(workerUrl ?? new URL("./engine-worker.js", import.meta.url), { type: "module", name: "techmatch-engine" });
@@ -118,14 +121,14 @@ export async function createEngine(bundleUrl, { onProgress, workerUrl } = {}) {
 
   let info;
   try {
-    info = await call("load", undefined, { url });
+    info = await call("load", undefined, { url, loading });
   } catch (e) {
     worker.terminate();
     throw e;
   }
 
   return {
-    /** Download and open timings: {bytes, downloadMs, openMs}. */
+    /** How the bundle opened: {bytes fetched, size of the bundle, lazy, downloadMs, openMs}. */
     info,
     /** Full-text search: resolves to {total, hits, facets, tookMs}. A newer search supersedes it,
      *  unless `background` is set (a background search neither supersedes nor is superseded). */
@@ -136,6 +139,8 @@ export async function createEngine(bundleUrl, { onProgress, workerUrl } = {}) {
     get: (id) => call("get", [id]),
     /** Counts, facet vocabularies, file table. */
     stats: () => call("stats", []),
+    /** For a lazily opened bundle, {requests, bytes} fetched so far (the load included); else null. */
+    transfer: () => call("transfer", []),
     /** False once the worker has failed or been terminated: every call rejects from then on. */
     get alive() {
       return !dead;

@@ -4,7 +4,8 @@
 //   <tech-match src="data/techmatch.bundle" lang="zh" mode="both" page-size="20" open-only></tech-match>
 //
 // Attributes: src (the bundle, relative to the page), lang (zh | en), mode (needs | results | both),
-// page-size (1–100), open-only (start with "open only" ticked).
+// page-size (1–100), open-only (start with "open only" ticked), loading (auto | lazy | whole: how the
+// bundle is fetched, see engine.js; auto fetches large bundles part by part with HTTP Range).
 // API: el.search(q) → Promise<response>, el.matchFor(id) → Promise<match hits>, el.shortlist (a copy),
 // el.shortlistCsv() → the CSV text, el.exportShortlist() downloads it, el.savedSearches → [{label, search,
 // newCount}] (searches the broker saved, with the records new since the last look at each).
@@ -320,6 +321,7 @@ class TechMatch extends HTMLElement {
     els.progress.removeAttribute("value");
     els.status.textContent = t().loading;
     const loading = (this._loading = createEngine(src || "techmatch.bundle", {
+      loading: ["lazy", "whole"].includes(this.getAttribute("loading")) ? this.getAttribute("loading") : "auto",
       onProgress: ({ phase, loaded, total }) => {
         if (this._loading !== loading) return;
         if (phase === "open") {

@@ -10,6 +10,15 @@ import path from "node:path";
 import { fileURLToPath } from "node:url";
 
 export const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "../..");
+
+/** The files of the built WASM engine a page loads, relative to `www` (`pkg/techmatch.js`,
+ *  `pkg/techmatch_bg.wasm`, and the JavaScript snippets wasm-bindgen copies under `pkg/snippets/`). */
+export function pkgFiles(www = path.join(ROOT, "www")) {
+  return fs
+    .readdirSync(path.join(www, "pkg"), { recursive: true })
+    .map((f) => path.join("pkg", f))
+    .filter((f) => /\.(js|wasm)$/.test(f) && fs.statSync(path.join(www, f)).isFile());
+}
 export const require = createRequire(path.join(ROOT, "package.json"));
 
 /** Chromium's executable (CHROMIUM overrides), or undefined. */
@@ -28,7 +37,8 @@ export const median = (xs) => pct(xs, 0.5);
 /**
  * A static server on 127.0.0.1 with a byte counter (wire bytes per response, headers included).
  * `resolve(pathname)` gives `{raw, gz?, type}` or null; in mode "gzip" a file with `gz` is sent with
- * Content-Encoding: gzip. COOP/COEP headers make pages cross-origin isolated (5 µs timers).
+ * Content-Encoding: gzip. A `Range: bytes=a-b` request for a file sent as is gets 206 and those bytes,
+ * as static hosts and CDNs answer. COOP/COEP headers make pages cross-origin isolated (5 µs timers).
  */
 export function nodeServer(resolve, mode) {
   const requests = [];
@@ -44,11 +54,18 @@ export function nodeServer(resolve, mode) {
       status = 200;
       body = file.raw;
       headers["Content-Type"] = file.type;
+      const range = /^bytes=(\d+)-(\d*)$/.exec(req.headers.range ?? "");
       if (mode === "gzip" && file.gz && /\bgzip\b/.test(req.headers["accept-encoding"] ?? "")) {
         body = file.gz;
         headers["Content-Encoding"] = "gzip";
         headers.Vary = "Accept-Encoding";
+      } else if (range && Number(range[1]) < body.length) {
+        const [start, end] = [Number(range[1]), Math.min(range[2] ? Number(range[2]) + 1 : body.length, body.length)];
+        status = 206;
+        headers["Content-Range"] = `bytes ${start}-${end - 1}/${body.length}`;
+        body = body.subarray(start, end);
       }
+      headers["Accept-Ranges"] = "bytes";
     }
     headers["Content-Length"] = body.length;
     res.on("finish", () => requests.push({ path: url.pathname, status, body: body.length, wire: socket.bytesWritten - before }));

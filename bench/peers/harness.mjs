@@ -7,7 +7,7 @@ import os from "node:os";
 import path from "node:path";
 import zlib from "node:zlib";
 
-import { CHROMIUM, chromiumProcesses, FLAGS, measuredPage, nodeServer, require, ROOT, workerCdp } from "../lib/browser-kit.mjs";
+import { CHROMIUM, chromiumProcesses, FLAGS, measuredPage, nodeServer, pkgFiles, require, ROOT, workerCdp } from "../lib/browser-kit.mjs";
 
 const { chromium } = require("playwright-core");
 
@@ -32,9 +32,8 @@ export function snapshot(siteDir) {
     "/vendor/flexsearch.js": "node_modules/flexsearch/dist/flexsearch.bundle.module.min.mjs",
     "/engine.js": "www/engine.js",
     "/engine-worker.js": "www/engine-worker.js",
-    "/pkg/techmatch.js": "www/pkg/techmatch.js",
-    "/pkg/techmatch_bg.wasm": "www/pkg/techmatch_bg.wasm",
   };
+  for (const f of pkgFiles()) copies[`/${f}`] = `www/${f}`;
   for (const f of fs.readdirSync(path.join(ROOT, "bench/peers/engines"))) copies[`/peers/engines/${f}`] = `bench/peers/engines/${f}`;
   const files = new Map();
   for (const [url, src] of Object.entries(copies)) {
@@ -120,7 +119,7 @@ async function resourceBytes(page) {
 
 /**
  * One cold load (empty cache, cache disabled) of `engine` on `corpus`: times, wire bytes to first
- * results, memory, long tasks; then `next` queries in turn and the bytes they fetched.
+ * results, memory, long tasks; then `next` queries in turn and the bytes each fetched.
  */
 export async function coldRun(browser, bs, server, { engine, corpus, queries, next = [] }) {
   const opened = await openPage(browser, server, { engine, corpus, q: queries[0] });
@@ -130,13 +129,16 @@ export async function coldRun(browser, bs, server, { engine, corpus, queries, ne
   const rtBytes = await resourceBytes(page);
   const mem = await memory(bs, engine, opened);
   server.reset();
-  await page.evaluate(async (qs) => {
-    for (const q of qs) await window.engine.search(q);
-  }, next);
+  const perQuery = []; // wire bytes of each next query
+  for (const q of next) {
+    const before = wire(server);
+    await page.evaluate((q) => window.engine.search(q), q);
+    perQuery.push(wire(server) - before);
+  }
   const nextBytes = wire(server);
   const longtasks = await page.evaluate(() => window.__longtasks);
   await context.close();
-  return { marks: bench.marks, firstIds: bench.ids, firstBytes, firstRequests, rtBytes, nextBytes, nextRequests: server.requests.length, mem, longtasks, errors: opened.errors };
+  return { marks: bench.marks, firstIds: bench.ids, firstBytes, firstRequests, rtBytes, nextBytes, nextRequests: server.requests.length, perQuery, mem, longtasks, errors: opened.errors };
 }
 
 /** A warm page per engine: {page, close}. Latency passes run through timedPass. */

@@ -185,6 +185,7 @@ function figures(name, engine) {
     rtBytes: median(cold.map((x) => x.rtBytes)),
     nextBytes: cold[0].nextBytes,
     nextRequests: cold[0].nextRequests,
+    perQuery: cold[0].perQuery ?? [],
     cold: median(cold.map((x) => x.marks.rendered)),
     coldMin: Math.min(...cold.map((x) => x.marks.rendered)),
     coldMax: Math.max(...cold.map((x) => x.marks.rendered)),
@@ -217,13 +218,13 @@ p("page, sequential (best p50 and best p95 of the passes). *Heap* = page JS heap
 p("first results (WASM memories and ArrayBuffers not included; *renderer PSS* has everything). *Longest task* = longest");
 p("main-thread long task (≥ 50 ms; 0 = none) during a cold load (median) and during the warm passes.");
 p();
-p("| corpus | engine | records | build | index on disk | bytes to first results (requests) | RT | next queries | cold ms | warm p50 ms | warm p95 ms | heap | renderer PSS | longest task load / queries |");
-p("|---|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|");
+p("| corpus | engine | records | build | index on disk | bytes to first results (requests) | RT | next queries | per new query p50 / p95 | cold ms | warm p50 ms | warm p95 ms | heap | renderer PSS | longest task load / queries |");
+p("|---|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|");
 for (const name of speedCorpora) {
   for (const engine of ENGINES) {
     const f = figures(name, engine);
     const e = engine === "techmatch" ? "**techmatch**" : engine;
-    p(`| ${name} | ${e} | ${n0(results.corpora[name].records)} | ${(f.build / 1000).toFixed(1)} s | ${mb(f.indexBytes)} | ${mb(f.firstBytes)} (${f.firstRequests}) | ${mb(f.rtBytes)} | ${mb(f.nextBytes)} (${f.nextRequests}) | ${n0(f.cold)} (${n0(f.coldMin)}–${n0(f.coldMax)}) | ${f2(f.p50)} | ${f2(f.p95)} | ${mb(f.heap)} | ${mb(f.pss)} | ${n0(f.loadTask)} / ${n0(f.queryTask)} |`);
+    p(`| ${name} | ${e} | ${n0(results.corpora[name].records)} | ${(f.build / 1000).toFixed(1)} s | ${mb(f.indexBytes)} | ${mb(f.firstBytes)} (${f.firstRequests}) | ${mb(f.rtBytes)} | ${mb(f.nextBytes)} (${f.nextRequests}) | ${f.perQuery.length ? `${mb(pct(f.perQuery, 0.5))} / ${mb(pct(f.perQuery, 0.95))}` : "–"} | ${n0(f.cold)} (${n0(f.coldMin)}–${n0(f.coldMax)}) | ${f2(f.p50)} | ${f2(f.p95)} | ${mb(f.heap)} | ${mb(f.pss)} | ${n0(f.loadTask)} / ${n0(f.queryTask)} |`);
   }
 }
 p();

@@ -74,7 +74,7 @@ pub fn edited_seeds_bundle(edits: &[u8]) -> Vec<u8> {
             x => file[at] ^= x,
         }
     }
-    bundle::write(header.counts, &files)
+    bundle::write(header.counts, &files, header.hot)
 }
 
 /// Query handling on the seeds bundle: the bytes as query text (search, match by text, rank, get),

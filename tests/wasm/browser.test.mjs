@@ -16,11 +16,33 @@ const skip = !executable ? "no Chromium found (set CHROMIUM)" : !playwright ? "p
 
 const TYPES = { ".js": "text/javascript", ".wasm": "application/wasm", ".html": "text/html", ".bundle": "application/octet-stream" };
 
-/** Serves www/ and test bundles on 127.0.0.1: `/b/NAME` plain, `/slow/NAME` in delayed chunks, `/chunked/NAME` without Content-Length. */
+/** What `/r/NAME` does to Range requests (see serve): answer, fail or cut short; bytes it sent. */
+const ranges = { fail: false, short: false, requests: 0, bytes: 0 };
+
+/** Serves a Range request for `/r/NAME` (206, or 503 / half the bytes when told to fail). */
+function serveRange(req, res, body) {
+  const m = /^bytes=(\d+)-(\d*)$/.exec(req.headers.range ?? "");
+  if (!m) return res.writeHead(200, { "Content-Type": "application/octet-stream", "Content-Length": body.length, "Accept-Ranges": "bytes" }).end(body);
+  const start = Number(m[1]);
+  const end = Math.min(m[2] ? Number(m[2]) + 1 : body.length, body.length);
+  if (ranges.fail) return res.writeHead(503).end("unavailable");
+  const part = body.subarray(start, ranges.short ? start + ((end - start) >> 1) : end);
+  ranges.requests += 1;
+  ranges.bytes += part.length;
+  res.writeHead(206, { "Content-Type": "application/octet-stream", "Content-Length": part.length, "Content-Range": `bytes ${start}-${end - 1}/${body.length}` });
+  res.end(part);
+}
+
+/** Serves www/ and test bundles on 127.0.0.1: `/b/NAME` plain (no Range), `/slow/NAME` in delayed chunks,
+ *  `/chunked/NAME` without Content-Length, `/r/NAME` with Range requests (see `ranges`). */
 function serve(bundles) {
   const server = http.createServer(async (req, res) => {
     const url = new URL(req.url, "http://x");
     const [, mode, name] = url.pathname.split("/");
+    if (mode === "r") {
+      if (!bundles[name]) return res.writeHead(404).end("not found");
+      return serveRange(req, res, bundles[name]);
+    }
     if (["b", "slow", "chunked"].includes(mode)) {
       const body = bundles[name];
       if (!body) return res.writeHead(404).end("not found");
@@ -66,6 +88,7 @@ test("engine.js in Chromium", { skip, timeout: 120_000 }, async (t) => {
   // The node engine's answers, to compare with.
   const { Engine } = await wasm();
   const reference = Engine.load(seeds);
+  const whole = csl ? Engine.load(bundles["csl.bundle"]) : null;
   const strip = (r) => {
     delete r.tookMs;
     return r;
@@ -164,6 +187,71 @@ test("engine.js in Chromium", { skip, timeout: 120_000 }, async (t) => {
     assert.match(out.future, /bundle format version 2 is not supported: this engine reads version 1/);
     assert.match(out.junk, /not a techmatch bundle/);
     assert.match(out.missing, /cannot download the bundle .*missing\.bundle: HTTP 404/);
+  });
+
+  await t.test("a lazily opened bundle answers as the whole one, fetching a fraction of it", { skip: !csl && "../shared/data/csl is absent" }, async () => {
+    const cslBytes = bundles["csl.bundle"];
+    const queries = fs.readFileSync(path.join(ROOT, "../shared/data/csl/queries_keyword.tsv"), "utf8").trim().split("\n").slice(0, 40).map((l) => l.split("\t")[1]);
+    const requests = [...queries.map((q) => ({ q, size: 10 })), { q: "数值模拟", filters: { fields: ["计算机科学与技术"] }, sort: "date", size: 5 }, { q: "遥感 -土壤", page: 2 }];
+    const warnings = [];
+    const onConsole = (m) => m.type() === "warning" && warnings.push(m.text());
+    page.on("console", onConsole);
+    ranges.requests = ranges.bytes = 0;
+    const out = await page.evaluate(async (requests) => {
+      const { createEngine } = await import("/engine.js");
+      const engine = await createEngine("/r/csl.bundle");
+      const opened = await engine.transfer();
+      const answers = [];
+      for (const r of requests) answers.push(await engine.search(r));
+      const match = await engine.match({ id: "d00002", today: "2026-11-21" }, { size: 5 });
+      const record = await engine.get("d00002");
+      const stats = await engine.stats();
+      const fetched = await engine.transfer();
+      for (const r of requests.slice(0, 10)) await engine.search(r);
+      const again = await engine.transfer();
+      engine.terminate();
+      return { info: engine.info, opened, fetched, again, answers, match, record, stats };
+    }, requests);
+    const served = ranges.bytes;
+    const other = await page.evaluate(async () => {
+      const { createEngine } = await import("/engine.js");
+      const seeds = await createEngine("/r/seeds.bundle");
+      const ignored = await createEngine("/b/csl.bundle", { loading: "lazy" });
+      seeds.terminate();
+      ignored.terminate();
+      return { seeds: seeds.info, ignored: ignored.info };
+    });
+    assert.equal(out.info.lazy, true, "CSL (over 4 MiB) opens lazily by default");
+    assert.equal(out.info.size, cslBytes.length);
+    assert.ok(out.opened.bytes < 100_000, `opening fetched ${out.opened.bytes} bytes`);
+    out.answers.forEach((a, i) => assert.deepEqual(strip(a), strip(whole.search(requests[i])), JSON.stringify(requests[i])));
+    assert.deepEqual(strip(out.match), strip(whole.match({ id: "d00002", today: "2026-11-21" }, { size: 5 })));
+    assert.deepEqual(out.record, whole.get("d00002"));
+    assert.deepEqual(out.stats, whole.stats());
+    assert.ok(out.fetched.bytes < cslBytes.length / 2, `${out.fetched.bytes} of ${cslBytes.length} bytes fetched`);
+    assert.deepEqual(out.again, out.fetched, "repeated searches are answered from fetched blocks");
+    assert.equal(served, out.fetched.bytes, "the engine counts what the server sent");
+    assert.equal(other.seeds.lazy, false, "a small bundle comes whole");
+    assert.equal(other.ignored.lazy, false, "without Range support the bundle comes whole");
+    assert.ok(warnings.some((w) => /without HTTP Range support/.test(w)), `warnings: ${warnings}`);
+    page.off("console", onConsole);
+  });
+
+  await t.test("a failed or short range fetch fails that request; the next one works", { skip: !csl && "../shared/data/csl is absent" }, async () => {
+    const call = (what) => page.evaluate(async (what) => {
+      globalThis.lazyEngine ??= await (await import("/engine.js")).createEngine("/r/csl.bundle", { loading: "lazy" });
+      return globalThis.lazyEngine.search({ q: what }).then((r) => ({ total: r.total }), (e) => ({ error: e.message }));
+    }, what);
+    ranges.fail = false;
+    await call("预热");
+    ranges.fail = true;
+    assert.match((await call("有限元 分析")).error, /cannot fetch bytes \d+–\d+ of .*csl\.bundle: HTTP 503/);
+    ranges.fail = false;
+    ranges.short = true;
+    assert.match((await call("遥感 影像")).error, /cannot fetch bytes .*received \d+ bytes/);
+    ranges.short = false;
+    for (const q of ["有限元 分析", "遥感 影像"]) assert.equal((await call(q)).total, whole.search({ q }).total);
+    await page.evaluate(() => globalThis.lazyEngine.terminate());
   });
 
   await t.test("the main thread stays free while the CSL bundle opens and 300 queries run", { skip: !csl && "../shared/data/csl is absent" }, async (t) => {

@@ -1,0 +1,181 @@
+//! Lazy loading: a bundle read by byte ranges answers exactly as the same bundle held whole, its
+//! plans name everything a request reads, and a failed fetch fails only that request.
+
+mod common;
+
+use std::ops::Range;
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use std::sync::Arc;
+
+use tantivy::directory::OwnedBytes;
+use techmatch::bundle::{self, Bundle, RangeSource};
+use techmatch::matching::MatchRequest;
+use techmatch::search::{Engine, Planned, SearchRequest};
+
+/// A bundle in memory that can be told to fail or to cut its answers short, and counts bytes.
+struct Flaky {
+    bytes: Vec<u8>,
+    fail: Arc<AtomicBool>,
+    short: Arc<AtomicBool>,
+    served: Arc<AtomicU64>,
+}
+
+impl RangeSource for Flaky {
+    fn fetch(&self, range: Range<u64>) -> std::io::Result<Vec<u8>> {
+        if self.fail.load(Ordering::SeqCst) {
+            return Err(std::io::Error::other("HTTP 503 Service Unavailable"));
+        }
+        let mut out = self.bytes.fetch(range)?;
+        if self.short.load(Ordering::SeqCst) {
+            out.truncate(out.len() / 2);
+        }
+        self.served.fetch_add(out.len() as u64, Ordering::SeqCst);
+        Ok(out)
+    }
+}
+
+struct Lazy {
+    engine: Engine,
+    fail: Arc<AtomicBool>,
+    short: Arc<AtomicBool>,
+    served: Arc<AtomicU64>,
+}
+
+fn lazy(bytes: &[u8]) -> Lazy {
+    let (fail, short, served) = (Arc::default(), Arc::<AtomicBool>::default(), Arc::<AtomicU64>::default());
+    let source = Flaky { bytes: bytes.to_vec(), fail: Arc::clone(&fail), short: Arc::clone(&short), served: Arc::clone(&served) };
+    let bundle = Bundle::open_lazy(Box::new(source), bytes.len() as u64).expect("opens lazily");
+    Lazy { engine: Engine::open(bundle).expect("engine opens"), fail, short, served }
+}
+
+fn whole(bytes: &[u8]) -> Engine {
+    Engine::open(Bundle::parse(OwnedBytes::new(bytes.to_vec())).unwrap()).unwrap()
+}
+
+/// Answers `op` the way the browser worker does: plan, fetch what the plan names, again.
+/// Returns the answer and the rounds of fetches it took.
+fn answer<T>(engine: &Engine, plan: impl Fn() -> Result<Planned<T>, techmatch::Error>) -> Result<(T, usize), String> {
+    for round in 0..12 {
+        match plan().map_err(|e| e.to_string())? {
+            Planned::Done(v) => return Ok((v, round)),
+            Planned::Fetch(ranges) => engine.cache().unwrap().fetch_all(&ranges).map_err(|e| e.to_string())?,
+        }
+    }
+    panic!("no answer after 12 rounds of fetches")
+}
+
+fn search(engine: &Engine, req: &SearchRequest) -> Result<(serde_json::Value, usize), String> {
+    answer(engine, || engine.planned(|| engine.warm_search(req), || engine.search(req))).map(|(r, n)| (serde_json::to_value(r).unwrap(), n))
+}
+
+fn csl_bundle() -> Vec<u8> {
+    common::bundle_from(&[common::shared().join("data/csl/eval_corpus.jsonl")], Some(&common::root().join("seeds/maps/csl.toml")))
+}
+
+#[test]
+fn every_csl_query_answers_as_the_whole_bundle_does_after_a_few_rounds() {
+    let bytes = csl_bundle();
+    let (full, lazy) = (whole(&bytes), lazy(&bytes));
+    let opened = lazy.engine.transfer().unwrap();
+    assert!(opened.bytes < bytes.len() as u64 / 20, "opening fetched {} of {} bytes", opened.bytes, bytes.len());
+    let queries = std::fs::read_to_string(common::shared().join("data/csl/queries_keyword.tsv")).unwrap();
+    let mut rounds = vec![0usize; 13];
+    let mut n = 0;
+    for line in queries.lines() {
+        let q = line.split_once('\t').unwrap().1;
+        let req = SearchRequest { q: q.to_string(), size: 10, ..SearchRequest::default() };
+        let expected = serde_json::to_value(full.search(&req).unwrap()).unwrap();
+        assert!(expected["total"].as_u64().unwrap() > 0, "{q:?} finds nothing");
+        let (got, r) = search(&lazy.engine, &req).unwrap();
+        assert_eq!(got, expected, "query {q:?}: lazy answer differs");
+        rounds[r] += 1;
+        n += 1;
+    }
+    assert_eq!(n, 1599);
+    // The word dictionary (for a Latin word's substring lookup), term dictionary blocks, posting
+    // lists, positions, stored records: at most five rounds, however many terms.
+    assert_eq!(rounds[6..].iter().sum::<usize>(), 0, "rounds per query: {rounds:?}");
+    // A repeated query is answered from the cache.
+    let again = SearchRequest { q: "数值模拟".into(), ..SearchRequest::default() };
+    search(&lazy.engine, &again).unwrap();
+    let before = lazy.engine.transfer().unwrap();
+    let (_, r) = search(&lazy.engine, &again).unwrap();
+    assert_eq!((r, lazy.engine.transfer().unwrap()), (0, before));
+    assert!(lazy.served.load(Ordering::SeqCst) < bytes.len() as u64, "fetched more than the bundle");
+}
+
+#[test]
+fn filters_sorting_facets_matches_and_records_answer_as_the_whole_bundle_does() {
+    let bytes = common::bundle_from(&[common::root().join("seeds/needs.jsonl"), common::root().join("seeds/results.jsonl")], None);
+    let full = whole(&bytes);
+    let mut requests: Vec<SearchRequest> = Vec::new();
+    for q in ["", "盐碱地 改良", "电池 -钠离子", "\"数控机床\"", "PM2.5", "GIS"] {
+        for sort in ["relevance", "date", "deadline"] {
+            let json = serde_json::json!({"q": q, "sort": sort, "filters": {"industries": ["新能源产业"]}, "trl": {"min": 3, "max": 8}, "page": 1, "size": 5, "today": "2026-06-01"});
+            requests.push(techmatch::search::request_from_json(&json.to_string()).unwrap());
+            requests.push(SearchRequest { q: q.into(), open: true, today: Some("2026-06-01".into()), ..SearchRequest::default() });
+        }
+    }
+    for req in &requests {
+        let lazy = lazy(&bytes);
+        let expected = serde_json::to_value(full.search(req).unwrap()).unwrap();
+        assert_eq!(search(&lazy.engine, req).unwrap().0, expected, "{req:?}");
+    }
+    let stats = full.stats().unwrap();
+    let ids: Vec<String> = full.search(&SearchRequest { size: 1000, ..SearchRequest::default() }).unwrap().hits.into_iter().map(|h| h.id).collect();
+    assert_eq!(ids.len() as u64, stats.records);
+    // Every seed, matched on a fresh lazy engine (cold cache) and on a warm one.
+    let warm = lazy(&bytes);
+    for id in &ids {
+        let req = MatchRequest { id: Some(id.clone()), size: 10, ..MatchRequest::default() };
+        let expected = serde_json::to_value(full.match_records(&req).unwrap()).unwrap();
+        for engine in [&lazy(&bytes).engine, &warm.engine] {
+            let (got, _) = answer(engine, || engine.planned(|| engine.warm_match(&req), || engine.match_records(&req))).unwrap();
+            assert_eq!(serde_json::to_value(got).unwrap(), expected, "match {id}");
+            let (record, _) = answer(engine, || engine.planned(|| {}, || engine.get(id))).unwrap();
+            assert_eq!(record, full.get(id).unwrap());
+        }
+    }
+    let text = MatchRequest { text: Some("寻求锂电池正极材料低成本制备技术，要求循环寿命长".into()), ..MatchRequest::default() };
+    let (got, _) = answer(&warm.engine, || warm.engine.planned(|| warm.engine.warm_match(&text), || warm.engine.match_records(&text))).unwrap();
+    assert_eq!(got, full.match_records(&text).unwrap());
+    assert_eq!(warm.engine.stats().unwrap().facets, stats.facets);
+}
+
+#[test]
+fn a_failed_or_short_fetch_fails_that_request_and_the_next_one_works() {
+    let bytes = csl_bundle();
+    let lazy = lazy(&bytes);
+    let req = |q: &str| SearchRequest { q: q.into(), ..SearchRequest::default() };
+    lazy.fail.store(true, Ordering::SeqCst);
+    let err = search(&lazy.engine, &req("数值模拟")).unwrap_err();
+    assert!(err.contains("HTTP 503"), "{err}");
+    // Without planning, the engine's own fallback fetch fails the same way, as an error.
+    let err = lazy.engine.search(&req("有限元")).unwrap_err().to_string();
+    assert!(err.contains("HTTP 503"), "{err}");
+    lazy.fail.store(false, Ordering::SeqCst);
+    lazy.short.store(true, Ordering::SeqCst);
+    let err = search(&lazy.engine, &req("数值模拟")).unwrap_err();
+    assert!(err.contains("received"), "{err}");
+    lazy.short.store(false, Ordering::SeqCst);
+    let full = whole(&bytes);
+    for q in ["数值模拟", "有限元"] {
+        assert_eq!(search(&lazy.engine, &req(q)).unwrap().0, serde_json::to_value(full.search(&req(q)).unwrap()).unwrap());
+    }
+}
+
+#[test]
+fn hot_ranges_lie_inside_their_files_and_a_bundle_opens_from_them_alone() {
+    let bytes = csl_bundle();
+    let header = Bundle::parse(OwnedBytes::new(bytes.clone())).unwrap().header;
+    assert!(!header.hot.is_empty());
+    for [file, start, end] in &header.hot {
+        assert!(start < end && *end <= header.files[*file as usize].len, "{file} {start}..{end}");
+    }
+    // Only the prefix and the hot ranges are fetched before the engine is open.
+    let lazy = lazy(&bytes);
+    let hot: u64 = bundle::block_ranges(&header.hot_ranges(), bytes.len() as u64).iter().map(|r| r.end - r.start).sum();
+    let t = lazy.engine.transfer().unwrap();
+    assert!(t.bytes <= hot + 16 * bundle::BLOCK, "{t:?}, hot ranges {hot} bytes");
+}
+
