@@ -41,6 +41,91 @@ extern "C" {
     fn performance_now() -> f64;
 }
 
+#[wasm_bindgen(typescript_custom_section)]
+const TS_SHAPES: &str = r#"
+/** A search (`Engine.search`); every field is optional. */
+export interface SearchRequest {
+  q?: string;
+  /** need, challenge, result, or needs (needs and challenges). */
+  kind?: "need" | "challenge" | "result" | "needs";
+  /** Tag filters: AND across fields, OR within one: kind, industries, fields, result_type, modes, region, lang. */
+  filters?: Record<string, string[]>;
+  trl?: { min?: number; max?: number };
+  /** Only records whose deadline has not passed. */
+  open?: boolean;
+  sort?: "relevance" | "date" | "deadline";
+  /** 1-based. */
+  page?: number;
+  /** 1 to 1000, default 10. */
+  size?: number;
+  /** YYYY-MM-DD, for `open` (default: the clock). */
+  today?: string;
+}
+export interface Hit {
+  id: string;
+  kind: string;
+  title: string;
+  score: number;
+  snippet: string;
+  /** [start, end) in `snippet`, in UTF-16 code units. */
+  highlights: [number, number][];
+  title_highlights: [number, number][];
+  tags: Record<string, string[]>;
+}
+/** Facet counts: field → value → records. */
+export type Facets = Record<string, Record<string, number>>;
+export interface SearchResponse {
+  total: number;
+  hits: Hit[];
+  facets: Facets;
+  tookMs: number;
+}
+/** A match (`Engine.match`): by a record `id`, or by free `text` with optional tags. */
+export interface MatchRequest {
+  id?: string;
+  text?: string;
+  tags?: { side?: "need" | "result"; industries?: string[]; fields?: string[]; trl_min?: number; trl_max?: number; modes?: string[]; region?: string; deadline?: string };
+  size?: number;
+  today?: string;
+}
+export interface Reason {
+  /** terms, industry, field, trl_fit, trl_miss, mode_fit, mode_conflict, open, expired, region. */
+  kind: string;
+  detail: string;
+  /** Points added to (or taken from) the score. */
+  contribution: number;
+}
+export interface MatchResponse {
+  hits: { id: string; kind: string; title: string; score: number; reasons: Reason[] }[];
+  tookMs: number;
+}
+/** A public record (confidential fields never reach a bundle). */
+export interface PublicRecord {
+  id: string;
+  kind: string;
+  title: string;
+  [field: string]: unknown;
+}
+export interface Stats {
+  format_version: number;
+  tokenizer: string;
+  bundle_bytes: number;
+  records: number;
+  counts: { needs: number; challenges: number; results: number };
+  facets: Facets;
+  files: { name: string; offset: number; len: number; crc32: number }[];
+}
+/** What a lazily opened bundle has fetched so far. */
+export interface Transfer {
+  requests: number;
+  bytes: number;
+}
+/** Byte ranges `[start, end)` a lazy bundle needs before it can answer. */
+export interface Fetch {
+  fetch: [number, number][];
+}
+"#;
+
 #[wasm_bindgen(module = "/src/fetch_range.js")]
 extern "C" {
     /// Bytes `start..end` of the bundle at `url`, by a synchronous `Range` request.
@@ -190,7 +275,7 @@ impl Engine {
     /// Verifies and opens a bundle from a `Uint8Array` or `ArrayBuffer` (copied once into the
     /// engine's memory). Throws with the bundle error's message: not a bundle, other format
     /// version, truncated download, corrupted file.
-    pub fn load(bytes: &JsValue) -> Result<Engine, JsError> {
+    pub fn load(#[wasm_bindgen(unchecked_param_type = "Uint8Array | ArrayBuffer")] bytes: &JsValue) -> Result<Engine, JsError> {
         install_panic_hook();
         let array = if let Some(a) = bytes.dyn_ref::<js_sys::Uint8Array>() {
             a.clone()
@@ -214,7 +299,7 @@ impl Engine {
     /// The byte ranges `[[start, end], …]` to fetch before `openLazy`, given the bundle's first
     /// bytes (at least through the header, whole blocks of which count as fetched) and its size.
     /// Throws with the bundle error when `prefix` does not start a readable bundle of this version.
-    #[wasm_bindgen(js_name = hotRanges)]
+    #[wasm_bindgen(js_name = hotRanges, unchecked_return_type = "[number, number][]")]
     pub fn hot_ranges(prefix: &[u8], size: f64) -> Result<JsValue, JsError> {
         let header = bundle::parse_header(prefix, offset(size, "size")?).map_err(js_error)?;
         let have = prefix.len() as u64 / bundle::BLOCK * bundle::BLOCK;
@@ -227,7 +312,7 @@ impl Engine {
     /// already as `[[start, Uint8Array], …]`: the first starts at 0 and holds the header, the
     /// others are the `hotRanges` (any missing are fetched now, synchronously).
     #[wasm_bindgen(js_name = openLazy)]
-    pub fn open_lazy(url: String, size: f64, parts: &JsValue) -> Result<Engine, JsError> {
+    pub fn open_lazy(url: String, size: f64, #[wasm_bindgen(unchecked_param_type = "[number, Uint8Array][]")] parts: &JsValue) -> Result<Engine, JsError> {
         install_panic_hook();
         let size = offset(size, "size")?;
         let cache = BlockCache::new(Box::new(HttpRanges { url }), size);
@@ -256,21 +341,23 @@ impl Engine {
     }
 
     /// `{requests, bytes}` fetched so far by a lazily opened bundle, or `null`.
+    #[wasm_bindgen(unchecked_return_type = "Transfer | null")]
     pub fn transfer(&self) -> Result<JsValue, JsError> {
         to_js(&self.inner.transfer())
     }
 
     /// Full-text search with filters, facets and paging: a `SearchRequest` object (or just the
     /// query text as a string). Answers `{total, hits, facets, tookMs}`.
-    pub fn search(&self, req: &JsValue) -> Result<JsValue, JsError> {
+    #[wasm_bindgen(unchecked_return_type = "SearchResponse")]
+    pub fn search(&self, #[wasm_bindgen(unchecked_param_type = "SearchRequest | string")] req: &JsValue) -> Result<JsValue, JsError> {
         let started = performance_now();
         let res = self.inner.search(&search_request(req)?).map_err(js_error)?;
         with_took(to_js(&res)?, started)
     }
 
     /// `search`, or `{fetch: [[start, end], …]}`: the byte ranges a lazy bundle needs first.
-    #[wasm_bindgen(js_name = planSearch)]
-    pub fn plan_search(&self, req: &JsValue) -> Result<JsValue, JsError> {
+    #[wasm_bindgen(js_name = planSearch, unchecked_return_type = "SearchResponse | Fetch")]
+    pub fn plan_search(&self, #[wasm_bindgen(unchecked_param_type = "SearchRequest | string")] req: &JsValue) -> Result<JsValue, JsError> {
         let started = performance_now();
         let req = search_request(req)?;
         planned_to_js(self.inner.planned(|| self.inner.warm_search(&req), || self.inner.search(&req)).map_err(js_error)?, started)
@@ -278,16 +365,16 @@ impl Engine {
 
     /// Ranks the other side for `{id}` or `{text, tags}`, with reasons; `opts` (`{size}`) is
     /// merged in. Answers `{hits, tookMs}`.
-    #[wasm_bindgen(js_name = match)]
-    pub fn match_records(&self, req: &JsValue, opts: &JsValue) -> Result<JsValue, JsError> {
+    #[wasm_bindgen(js_name = match, unchecked_return_type = "MatchResponse")]
+    pub fn match_records(&self, #[wasm_bindgen(unchecked_param_type = "MatchRequest")] req: &JsValue, #[wasm_bindgen(unchecked_param_type = "{ size?: number } | undefined")] opts: &JsValue) -> Result<JsValue, JsError> {
         let started = performance_now();
         let res = self.inner.match_records(&match_request(req, opts)?).map_err(js_error)?;
         with_took(to_js(&res)?, started)
     }
 
     /// `match`, or `{fetch: [[start, end], …]}` (see `planSearch`).
-    #[wasm_bindgen(js_name = planMatch)]
-    pub fn plan_match(&self, req: &JsValue, opts: &JsValue) -> Result<JsValue, JsError> {
+    #[wasm_bindgen(js_name = planMatch, unchecked_return_type = "MatchResponse | Fetch")]
+    pub fn plan_match(&self, #[wasm_bindgen(unchecked_param_type = "MatchRequest")] req: &JsValue, #[wasm_bindgen(unchecked_param_type = "{ size?: number } | undefined")] opts: &JsValue) -> Result<JsValue, JsError> {
         let started = performance_now();
         let req = match_request(req, opts)?;
         planned_to_js(self.inner.planned(|| self.inner.warm_match(&req), || self.inner.match_records(&req)).map_err(js_error)?, started)
@@ -295,7 +382,8 @@ impl Engine {
 
     /// Top ids and scores for plain query text, no filters (the ranking `techmatch eval` measures).
     /// Answers `[{id, score}]`.
-    pub fn rank(&self, q: &JsValue, limit: &JsValue) -> Result<JsValue, JsError> {
+    #[wasm_bindgen(unchecked_return_type = "{ id: string; score: number }[]")]
+    pub fn rank(&self, #[wasm_bindgen(unchecked_param_type = "string")] q: &JsValue, #[wasm_bindgen(unchecked_param_type = "number | undefined")] limit: &JsValue) -> Result<JsValue, JsError> {
         let q = q.as_string().ok_or_else(|| JsError::new("rank: the query must be a string"))?;
         let limit = match limit.as_f64() {
             None if limit.is_undefined() || limit.is_null() => 10,
@@ -312,14 +400,15 @@ impl Engine {
     }
 
     /// The public record with this id, or `null`.
-    pub fn get(&self, id: &JsValue) -> Result<JsValue, JsError> {
+    #[wasm_bindgen(unchecked_return_type = "PublicRecord | null")]
+    pub fn get(&self, #[wasm_bindgen(unchecked_param_type = "string")] id: &JsValue) -> Result<JsValue, JsError> {
         let id = id.as_string().ok_or_else(|| JsError::new("get: the id must be a string"))?;
         to_js(&self.inner.get(&id).map_err(js_error)?)
     }
 
     /// `get`, or `{fetch: [[start, end], …]}` (see `planSearch`).
-    #[wasm_bindgen(js_name = planGet)]
-    pub fn plan_get(&self, id: &JsValue) -> Result<JsValue, JsError> {
+    #[wasm_bindgen(js_name = planGet, unchecked_return_type = "PublicRecord | null | Fetch")]
+    pub fn plan_get(&self, #[wasm_bindgen(unchecked_param_type = "string")] id: &JsValue) -> Result<JsValue, JsError> {
         let id = id.as_string().ok_or_else(|| JsError::new("get: the id must be a string"))?;
         match self.inner.planned(|| {}, || self.inner.get(&id)).map_err(js_error)? {
             Planned::Done(record) => to_js(&record),
@@ -328,6 +417,7 @@ impl Engine {
     }
 
     /// Format version, counts, facet vocabularies with counts, and the bundle's file table.
+    #[wasm_bindgen(unchecked_return_type = "Stats")]
     pub fn stats(&self) -> Result<JsValue, JsError> {
         to_js(&self.inner.stats().map_err(js_error)?)
     }
