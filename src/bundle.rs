@@ -426,6 +426,11 @@ impl BlockCache {
         (out, block_runs(wanted, self.size))
     }
 
+    /// Whether the current plan has asked for blocks that are not fetched yet.
+    pub fn missed(&self) -> bool {
+        self.state().wanted.as_ref().is_some_and(|w| !w.is_empty())
+    }
+
     /// Runs `f` and returns the byte ranges it read, merged.
     pub fn record<T>(&self, f: impl FnOnce() -> T) -> (T, Vec<Range<u64>>) {
         self.state().log = Some(Vec::new());

@@ -344,14 +344,17 @@ impl Engine {
 
     /// Runs `op` in planning mode when the bundle is lazy: `Done` with its answer when every byte
     /// it read was there, else `Fetch` with the block ranges it asked for (fetch them, supply them
-    /// to the cache, call again). `warm` runs first and should touch what `op` will read
-    /// regardless of order, so that one round of fetches brings as much as possible. A whole
-    /// bundle answers at once.
+    /// to the cache, call again). When `op` missed something, `warm` runs too: it should touch what
+    /// `op` will read, going on past missing blocks, so that one round of fetches brings as much
+    /// as possible. A whole bundle answers at once.
     pub fn planned<T>(&self, warm: impl FnOnce(), op: impl FnOnce() -> Result<T, Error>) -> Result<Planned<T>, Error> {
         let Some(cache) = &self.cache else { return op().map(Planned::Done) };
         let (answer, wanted) = cache.plan(|| {
-            warm();
-            op()
+            let answer = op();
+            if cache.missed() {
+                warm();
+            }
+            answer
         });
         if wanted.is_empty() {
             answer.map(Planned::Done)

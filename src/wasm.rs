@@ -301,9 +301,10 @@ impl Engine {
     /// Throws with the bundle error when `prefix` does not start a readable bundle of this version.
     #[wasm_bindgen(js_name = hotRanges, unchecked_return_type = "[number, number][]")]
     pub fn hot_ranges(prefix: &[u8], size: f64) -> Result<JsValue, JsError> {
-        let header = bundle::parse_header(prefix, offset(size, "size")?).map_err(js_error)?;
+        let size = offset(size, "size")?;
+        let header = bundle::parse_header(prefix, size).map_err(js_error)?;
         let have = prefix.len() as u64 / bundle::BLOCK * bundle::BLOCK;
-        let ranges = bundle::block_ranges(&header.hot_ranges(), offset(size, "size")?);
+        let ranges = bundle::block_ranges(&header.hot_ranges(), size);
         let missing: Vec<Range<u64>> = ranges.into_iter().filter_map(|r| (r.end > have).then(|| r.start.max(have)..r.end)).collect();
         to_js(&ranges_to_pairs(&missing))
     }
