@@ -19,11 +19,10 @@
 //! (HTTP `Range` requests in the browser). The builder finds the hot ranges by opening its own
 //! bundle lazily and recording what is read ([`crate::search::hot_ranges`]).
 
-use std::collections::HashMap;
+use std::collections::{BTreeSet, HashMap};
 use std::fmt;
-use std::path::{Path, PathBuf};
-use std::collections::BTreeSet;
 use std::io;
+use std::path::{Path, PathBuf};
 use std::ops::Range;
 use std::sync::{Arc, Mutex};
 
@@ -86,11 +85,6 @@ impl Header {
                 (start <= end && end <= f.len).then(|| f.offset + start..f.offset + end)
             })
             .collect()
-    }
-
-    /// Bytes from the start of the bundle to the end of the header.
-    pub fn end(&self) -> u64 {
-        self.files.first().map_or(PREAMBLE_LEN as u64, |f| f.offset)
     }
 }
 
