@@ -20,6 +20,7 @@ use serde::{Deserialize, Serialize};
 use tantivy::collector::{Collector, Count, SegmentCollector, TopDocs};
 use tantivy::columnar::StrColumn;
 use tantivy::query::{AllQuery, BooleanQuery, BoostQuery, ConstScoreQuery, Occur, PhraseQuery, Query, RangeQuery, TermQuery};
+use tantivy::postings::TermInfo;
 use tantivy::schema::{Field, IndexRecordOption, Value};
 use tantivy::{DocAddress, DocId, Index, Order, ReloadPolicy, Score, Searcher, SegmentReader, TantivyDocument, Term};
 
@@ -373,10 +374,15 @@ impl Engine {
         for segment in self.searcher.segment_readers() {
             for (term, positions) in &terms {
                 let Ok(inverted) = segment.inverted_index(term.field()) else { continue };
-                if let Ok(Some(info)) = inverted.get_term_info(term) {
-                    let option = if *positions { IndexRecordOption::WithFreqsAndPositions } else { IndexRecordOption::WithFreqs };
-                    let _ = inverted.read_postings_from_terminfo(&info, option);
+                let Ok(Some(info)) = inverted.get_term_info(term) else { continue };
+                if *positions {
+                    // The positions alone first (no documents: nothing to decode): a planned read
+                    // of the postings stops at its first missing block, before the positions.
+                    let positions_only = TermInfo { doc_freq: 0, postings_range: 0..0, positions_range: info.positions_range.clone() };
+                    let _ = inverted.read_postings_from_terminfo(&positions_only, IndexRecordOption::WithFreqsAndPositions);
                 }
+                let option = if *positions { IndexRecordOption::WithFreqsAndPositions } else { IndexRecordOption::WithFreqs };
+                let _ = inverted.read_postings_from_terminfo(&info, option);
             }
         }
     }

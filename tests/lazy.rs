@@ -93,8 +93,9 @@ fn every_csl_query_answers_as_the_whole_bundle_does_after_a_few_rounds() {
     }
     assert_eq!(n, 1599);
     // The word dictionary (for a Latin word's substring lookup), term dictionary blocks, posting
-    // lists, positions, stored records: at most five rounds, however many terms.
-    assert_eq!(rounds[6..].iter().sum::<usize>(), 0, "rounds per query: {rounds:?}");
+    // lists with their positions, stored records: at most four rounds, however many terms.
+    eprintln!("CSL queries by rounds of fetches: {:?}", &rounds[..5]);
+    assert_eq!(rounds[5..].iter().sum::<usize>(), 0, "rounds per query: {rounds:?}");
     // A repeated query is answered from the cache.
     let again = SearchRequest { q: "数值模拟".into(), ..SearchRequest::default() };
     search(&lazy.engine, &again).unwrap();
