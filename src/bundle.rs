@@ -6,18 +6,23 @@
 //! 8   u32    format version (FORMAT_VERSION)
 //! 12  u32    header length H
 //! 16  u32    CRC-32 of the header
-//! 20  H bytes of header JSON (Header): tokenizer, codec, counts, file table
+//! 20  H bytes of header JSON (Header): tokenizer, codec, counts, file table, hot ranges
+//! ..  the hot section: a copy of every block the hot ranges touch, then zeros up to a block
+//!     boundary (Header::hot_section)
 //! ..  the tantivy files, uncompressed at bundle level, at the offsets of the file table
 //! ```
-//! Every file carries its own CRC-32; the whole bundle is verified on [`Bundle::parse`].
+//! The header, the hot section and every file carry their own CRC-32; the whole bundle is
+//! verified on [`Bundle::parse`].
 //!
 //! A bundle is opened either whole ([`Bundle::parse`], every byte in memory) or lazily
-//! ([`Bundle::lazy`]): then only the preamble, the header and the header's *hot ranges* (what
-//! opening the index reads: tantivy's footers, the term-dictionary block indexes, field norms of
-//! the text fields, the fast columns for ids, filters, sorting and facets) are fetched up front;
-//! every other read goes through a [`BlockCache`] of aligned blocks that a [`RangeSource`] fills
-//! (HTTP `Range` requests in the browser). The builder finds the hot ranges by opening its own
-//! bundle lazily and recording what is read ([`crate::search::hot_ranges`]).
+//! ([`Bundle::lazy`]): then only its *opening* ([`opening_len`]: preamble, header, hot section)
+//! is fetched up front, in one request. The hot ranges are what opening the index reads:
+//! tantivy's footers, the term-dictionary block indexes, field norms of the text fields, the fast
+//! columns for ids, filters, sorting and facets; scattered over the files, they are copied
+//! together into the hot section. Every other read goes through a [`BlockCache`] of aligned
+//! blocks that a [`RangeSource`] fills (HTTP `Range` requests in the browser). The builder finds
+//! the hot ranges by opening its own bundle lazily and recording what is read
+//! ([`crate::search::hot_ranges`]).
 
 use std::collections::{BTreeSet, HashMap};
 use std::fmt;
@@ -35,7 +40,7 @@ use crate::tokenize::TOKENIZER_ID;
 
 pub const MAGIC: &[u8; 8] = b"TECHMTCH";
 /// Bumped whenever a reader of the previous version could misread a bundle.
-pub const FORMAT_VERSION: u32 = 1;
+pub const FORMAT_VERSION: u32 = 2;
 /// The tantivy codec both the builder and every reader use (no zstd anywhere).
 pub const CODEC: &str = "tantivy-0.27/lz4/sstable";
 /// Bytes before the header JSON.
@@ -71,8 +76,17 @@ pub struct Header {
     pub files: Vec<FileEntry>,
     /// What a lazy reader fetches before opening: `[file index, start, end]`, byte ranges
     /// relative to the start of that file, sorted and disjoint.
-    #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub hot: Vec<[u64; 3]>,
+    /// The hot section after the header: `len` bytes of copied blocks (the blocks of
+    /// [`Header::hot_blocks`], in order, with their CRC-32), then zeros to the next block boundary.
+    pub hot_section: Section,
+}
+
+/// Length and CRC-32 of a part of the bundle.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Serialize, Deserialize)]
+pub struct Section {
+    pub len: u64,
+    pub crc32: u32,
 }
 
 impl Header {
@@ -85,6 +99,16 @@ impl Header {
                 (start <= end && end <= f.len).then(|| f.offset + start..f.offset + end)
             })
             .collect()
+    }
+
+    /// The blocks the hot ranges touch, in order: what the hot section holds.
+    pub fn hot_blocks(&self) -> BTreeSet<u64> {
+        blocks_of(&self.hot_ranges()).collect()
+    }
+
+    /// Where the files start: after the header ending at `header_end` and the hot section.
+    fn data_start(&self, header_end: u64) -> u64 {
+        (header_end + self.hot_section.len).next_multiple_of(BLOCK)
     }
 }
 
@@ -123,39 +147,57 @@ impl std::error::Error for BundleError {}
 /// Assembles a bundle from tantivy files and the hot ranges a lazy reader fetches first
 /// (`[file index, start, end]`, see [`Header::hot`]).
 pub fn write(counts: Counts, files: &[(String, Vec<u8>)], hot: Vec<[u64; 3]>) -> Vec<u8> {
+    let data: Vec<u8> = files.iter().flat_map(|(_, bytes)| bytes.iter().copied()).collect();
     let mut header = Header {
         format_version: FORMAT_VERSION,
         tokenizer: TOKENIZER_ID.into(),
         codec: CODEC.into(),
         counts,
         hot,
+        hot_section: Section::default(),
         files: files
             .iter()
-            .map(|(name, bytes)| FileEntry { name: name.clone(), offset: 0, len: bytes.len() as u64, crc32: crc32fast::hash(bytes) })
+            .scan(0, |offset, (name, bytes)| {
+                let e = FileEntry { name: name.clone(), offset: *offset, len: bytes.len() as u64, crc32: crc32fast::hash(bytes) };
+                *offset += e.len;
+                Some(e)
+            })
             .collect(),
     };
-    // Offsets depend on the header's own length: settle them by iterating until stable.
-    let mut json = Vec::new();
-    for _ in 0..4 {
-        json = serde_json::to_vec(&header).expect("header serialises");
-        let mut offset = (PREAMBLE_LEN + json.len()) as u64;
-        for e in &mut header.files {
-            e.offset = offset;
-            offset += e.len;
+    // The files start on a block boundary, so their blocks (and the hot section's copy of some)
+    // do not depend on the header's length.
+    let copy: Vec<u8> = header.hot_blocks().into_iter().flat_map(|b| block_at(&data, b)).copied().collect();
+    header.hot_section = Section { len: copy.len() as u64, crc32: crc32fast::hash(&copy) };
+    // Offsets depend on the header's own length: settle them by iterating until stable (the
+    // offsets only grow, so this ends).
+    let mut data_start = 0;
+    let json_final = loop {
+        let json = serde_json::to_vec(&header).expect("header serialises");
+        let start = header.data_start((PREAMBLE_LEN + json.len()) as u64);
+        if start == data_start {
+            break json;
         }
-    }
-    let json_final = serde_json::to_vec(&header).expect("header serialises");
-    debug_assert_eq!(json.len(), json_final.len());
-    let mut out = Vec::with_capacity(PREAMBLE_LEN + json_final.len() + files.iter().map(|f| f.1.len()).sum::<usize>());
+        for e in &mut header.files {
+            e.offset = e.offset - data_start + start;
+        }
+        data_start = start;
+    };
+    let mut out = Vec::with_capacity(data_start as usize + data.len());
     out.extend_from_slice(MAGIC);
     out.extend_from_slice(&FORMAT_VERSION.to_le_bytes());
     out.extend_from_slice(&(json_final.len() as u32).to_le_bytes());
     out.extend_from_slice(&crc32fast::hash(&json_final).to_le_bytes());
     out.extend_from_slice(&json_final);
-    for (_, bytes) in files {
-        out.extend_from_slice(bytes);
-    }
+    out.extend_from_slice(&copy);
+    out.resize(data_start as usize, 0);
+    out.extend_from_slice(&data);
     out
+}
+
+/// Block `b` of `bytes` (the last one may be short).
+fn block_at(bytes: &[u8], b: u64) -> &[u8] {
+    let start = (b * BLOCK) as usize;
+    &bytes[start.min(bytes.len())..(start + BLOCK as usize).min(bytes.len())]
 }
 
 fn u32_at(b: &[u8], at: usize) -> u32 {
@@ -196,7 +238,7 @@ pub fn parse_header(prefix: &[u8], total_len: u64) -> Result<Header, BundleError
     if header.codec != CODEC {
         return Err(BundleError::Incompatible(format!("codec {:?}, this engine reads {CODEC:?}", header.codec)));
     }
-    let mut expected = end as u64;
+    let mut expected = header.data_start(end as u64);
     for e in &header.files {
         if e.offset != expected {
             return Err(BundleError::Corrupted(format!("file table: {} at offset {}, expected {expected}", e.name, e.offset)));
@@ -209,6 +251,10 @@ pub fn parse_header(prefix: &[u8], total_len: u64) -> Result<Header, BundleError
         } else {
             BundleError::Corrupted(format!("{} bytes after the last file", total_len - expected))
         });
+    }
+    let hot_len: u64 = header.hot_blocks().into_iter().map(|b| BLOCK.min(expected.saturating_sub(b * BLOCK))).sum();
+    if hot_len != header.hot_section.len {
+        return Err(BundleError::Corrupted(format!("hot section of {} bytes, the hot ranges need {hot_len}", header.hot_section.len)));
     }
     Ok(header)
 }
@@ -228,6 +274,7 @@ impl Bundle {
     pub fn parse(bytes: OwnedBytes) -> Result<Bundle, BundleError> {
         let size = bytes.len() as u64;
         let header = parse_header(bytes.as_slice(), size)?;
+        check_hot_section(&header, bytes.as_slice())?;
         let mut files = HashMap::new();
         for e in &header.files {
             let data = bytes.slice(e.offset as usize..(e.offset + e.len) as usize);
@@ -239,25 +286,29 @@ impl Bundle {
         Ok(Bundle { header, size, directory: BundleDirectory { files: Arc::new(files) }, cache: None })
     }
 
-    /// Opens a bundle lazily from `source` alone: its first bytes, then its hot ranges.
+    /// Opens a bundle lazily from `source` alone (see [`Bundle::lazy`]).
     pub fn open_lazy(source: Box<dyn RangeSource>, size: u64) -> Result<Bundle, BundleError> {
-        let cache = BlockCache::new(source, size);
-        let first = (16 * BLOCK).min(size);
-        let fetch = |r: Range<u64>| cache.read(r).map_err(|e| BundleError::Fetch(e.to_string()));
-        let mut prefix = fetch(0..first)?;
-        if let Some(end) = header_len(&prefix).filter(|end| *end > first && *end <= size) {
-            prefix = fetch(0..end)?;
-        }
-        Bundle::lazy(&prefix, cache)
+        Bundle::lazy(BlockCache::new(source, size))
     }
 
-    /// Opens a bundle whose bytes stay at `source`: `prefix` holds at least the preamble and the
-    /// header (see [`header_len`]), `size` is the whole bundle's length. The header's hot ranges
-    /// must be in `cache` already ([`BlockCache::supply`]) or are fetched now, in one request
-    /// per run of blocks. Files are not checksummed: their bytes arrive piecemeal, later.
-    pub fn lazy(prefix: &[u8], cache: Arc<BlockCache>) -> Result<Bundle, BundleError> {
+    /// Opens a bundle whose bytes stay at the source of `cache`: from its opening ([`opening_len`]),
+    /// read from the cache, where a caller may have supplied it already ([`BlockCache::supply`]);
+    /// what is missing is fetched now. The hot section's blocks then fill the cache. Files are not
+    /// checksummed: their bytes arrive piecemeal, later.
+    pub fn lazy(cache: Arc<BlockCache>) -> Result<Bundle, BundleError> {
         let size = cache.size;
-        let header = parse_header(prefix, size)?;
+        let fetch = |r: Range<u64>| cache.read(r).map_err(|e| BundleError::Fetch(e.to_string()));
+        let mut prefix = fetch(0..(16 * BLOCK).min(size))?;
+        // The header's length, then the hot section's: at most two more reads.
+        for _ in 0..2 {
+            match opening_len(&prefix).filter(|end| *end > prefix.len() as u64 && *end <= size) {
+                Some(end) => prefix = fetch(0..end)?,
+                None => break,
+            }
+        }
+        let header = parse_header(&prefix, size)?;
+        let copy = check_hot_section(&header, &prefix)?;
+        cache.keep(header.hot_blocks().into_iter().zip(copy.chunks(BLOCK as usize)));
         let files = header
             .files
             .iter()
@@ -266,7 +317,6 @@ impl Bundle {
                 (PathBuf::from(&e.name), FileSlice::new(Arc::new(file)))
             })
             .collect();
-        cache.fetch_all(&header.hot_ranges()).map_err(|e| BundleError::Fetch(e.to_string()))?;
         Ok(Bundle { header, size, directory: BundleDirectory { files: Arc::new(files) }, cache: Some(cache) })
     }
 
@@ -276,10 +326,30 @@ impl Bundle {
     }
 }
 
-/// Bytes from the start of a bundle up to the end of its header, read from its first 20 bytes;
-/// `None` when `prefix` is shorter than that.
-pub fn header_len(prefix: &[u8]) -> Option<u64> {
-    (prefix.len() >= PREAMBLE_LEN).then(|| PREAMBLE_LEN as u64 + u64::from(u32_at(prefix, 12)))
+/// The bundle's opening: the bytes from its start to the end of its hot section, all that a
+/// lazy reader needs before opening it. From a `prefix` that ends before the header does, the
+/// header's end (read that much, then ask again); `None` from fewer than the preamble's bytes.
+pub fn opening_len(prefix: &[u8]) -> Option<u64> {
+    if prefix.len() < PREAMBLE_LEN {
+        return None;
+    }
+    let header_end = PREAMBLE_LEN as u64 + u64::from(u32_at(prefix, 12));
+    let Some(json) = prefix.get(PREAMBLE_LEN..header_end as usize) else { return Some(header_end) };
+    // A header that does not read is reported when the bundle is opened.
+    Some(serde_json::from_slice::<Header>(json).map_or(header_end, |h| h.data_start(header_end)))
+}
+
+/// The hot section's copied blocks, checked against the header, from the bundle's first bytes
+/// (at least its opening).
+fn check_hot_section<'a>(header: &Header, prefix: &'a [u8]) -> Result<&'a [u8], BundleError> {
+    let start = PREAMBLE_LEN + u32_at(prefix, 12) as usize;
+    let end = header.data_start(start as u64) as usize;
+    let section = prefix.get(start..end).ok_or_else(|| BundleError::Truncated { expected: end as u64, found: prefix.len() as u64 })?;
+    let (copy, padding) = section.split_at((header.hot_section.len as usize).min(section.len()));
+    if crc32fast::hash(copy) != header.hot_section.crc32 || padding.iter().any(|&b| b != 0) {
+        return Err(BundleError::Corrupted("checksum mismatch in the hot section".into()));
+    }
+    Ok(copy)
 }
 
 /// Where a lazily read bundle's bytes come from: a file, memory, HTTP `Range` requests.
@@ -347,10 +417,9 @@ fn block_runs(blocks: impl IntoIterator<Item = u64>, size: u64) -> Vec<Range<u64
     runs.into_iter().map(|r| r.start * BLOCK..(r.end * BLOCK).min(size)).collect()
 }
 
-/// The blocks that cover `ranges`, as byte ranges to request (see [`BlockCache::supply`]).
-pub fn block_ranges(ranges: &[Range<u64>], size: u64) -> Vec<Range<u64>> {
-    let blocks: BTreeSet<u64> = ranges.iter().filter(|r| r.start < r.end).flat_map(|r| r.start / BLOCK..=(r.end - 1) / BLOCK).collect();
-    block_runs(blocks, size)
+/// The blocks that cover `ranges` (with repeats where ranges share one).
+fn blocks_of(ranges: &[Range<u64>]) -> impl Iterator<Item = u64> + '_ {
+    ranges.iter().filter(|r| r.start < r.end).flat_map(|r| r.start / BLOCK..=(r.end - 1) / BLOCK)
 }
 
 impl BlockCache {
@@ -389,6 +458,14 @@ impl BlockCache {
         Ok(())
     }
 
+    /// Keeps blocks that came with another response (the hot section's copies).
+    fn keep<'a>(&self, blocks: impl IntoIterator<Item = (u64, &'a [u8])>) {
+        let mut st = self.state();
+        for (b, bytes) in blocks {
+            st.blocks.insert(b, bytes.into());
+        }
+    }
+
     /// Fetches whatever blocks of `ranges` are missing, one request per run.
     pub fn fetch_all(&self, ranges: &[Range<u64>]) -> io::Result<()> {
         let missing = self.missing(ranges);
@@ -404,12 +481,7 @@ impl BlockCache {
 
     fn missing(&self, ranges: &[Range<u64>]) -> BTreeSet<u64> {
         let st = self.state();
-        ranges
-            .iter()
-            .filter(|r| r.start < r.end)
-            .flat_map(|r| r.start / BLOCK..=(r.end - 1) / BLOCK)
-            .filter(|b| !st.blocks.contains_key(b))
-            .collect()
+        blocks_of(ranges).filter(|b| !st.blocks.contains_key(b)).collect()
     }
 
     /// Runs `f` in planning mode and returns the block runs it asked for and did not find.

@@ -8,8 +8,8 @@
 //! engine.match({ id: "N-2026-0001" }, { size: 5 });
 //! ```
 //!
-//! A large bundle need not be downloaded whole: `Engine.openLazy(url, size, parts)` opens it
-//! from its first bytes and hot ranges (`Engine.hotRanges`), and `planSearch` / `planMatch` /
+//! A large bundle need not be downloaded whole: `Engine.openLazy(url, size, prefix)` opens it
+//! from its opening (`Engine.openingLength`), and `planSearch` / `planMatch` /
 //! `planGet` answer, or name the byte ranges to fetch and `supply` first; www/engine-worker.js
 //! drives that loop with concurrent `fetch` calls. Reads nobody planned for fall back to a
 //! synchronous `Range` request (src/fetch_range.js), which only a worker may make.
@@ -289,48 +289,24 @@ impl Engine {
         Ok(Engine { inner })
     }
 
-    /// Bytes from the start of a bundle to the end of its header, from its first 20 bytes
-    /// (`undefined` when fewer are given).
-    #[wasm_bindgen(js_name = headerLength)]
-    pub fn header_length(prefix: &[u8]) -> Option<f64> {
-        bundle::header_len(prefix).map(|n| n as f64)
+    /// How many bytes from the start of a bundle to fetch before `openLazy` (its opening: header
+    /// and hot section), given its first bytes: ask again with that many when the answer is
+    /// larger than `prefix` (the first answer may be only the header's end); `undefined` from
+    /// fewer than 20 bytes.
+    #[wasm_bindgen(js_name = openingLength)]
+    pub fn opening_length(prefix: &[u8]) -> Option<f64> {
+        bundle::opening_len(prefix).map(|n| n as f64)
     }
 
-    /// The byte ranges `[[start, end], …]` to fetch before `openLazy`, given the bundle's first
-    /// bytes (at least through the header, whole blocks of which count as fetched) and its size.
-    /// Throws with the bundle error when `prefix` does not start a readable bundle of this version.
-    #[wasm_bindgen(js_name = hotRanges, unchecked_return_type = "[number, number][]")]
-    pub fn hot_ranges(prefix: &[u8], size: f64) -> Result<JsValue, JsError> {
-        let size = offset(size, "size")?;
-        let header = bundle::parse_header(prefix, size).map_err(js_error)?;
-        let have = prefix.len() as u64 / bundle::BLOCK * bundle::BLOCK;
-        let ranges = bundle::block_ranges(&header.hot_ranges(), size);
-        let missing: Vec<Range<u64>> = ranges.into_iter().filter_map(|r| (r.end > have).then(|| r.start.max(have)..r.end)).collect();
-        to_js(&ranges_to_pairs(&missing))
-    }
-
-    /// Opens the bundle at `url` lazily: `size` is its length in bytes, `parts` what is fetched
-    /// already as `[[start, Uint8Array], …]`: the first starts at 0 and holds the header, the
-    /// others are the `hotRanges` (any missing are fetched now, synchronously).
+    /// Opens the bundle at `url` lazily: `size` is its length in bytes, `prefix` its first bytes,
+    /// through its `openingLength` (anything missing is fetched now, synchronously).
     #[wasm_bindgen(js_name = openLazy)]
-    pub fn open_lazy(url: String, size: f64, #[wasm_bindgen(unchecked_param_type = "[number, Uint8Array][]")] parts: &JsValue) -> Result<Engine, JsError> {
+    pub fn open_lazy(url: String, size: f64, prefix: &[u8]) -> Result<Engine, JsError> {
         install_panic_hook();
         let size = offset(size, "size")?;
         let cache = BlockCache::new(Box::new(HttpRanges { url }), size);
-        let parts = parts.dyn_ref::<js_sys::Array>().ok_or_else(|| JsError::new("openLazy: parts must be an array of [start, Uint8Array]"))?;
-        let mut prefix = Vec::new();
-        for part in parts.iter() {
-            let pair = part.dyn_ref::<js_sys::Array>().filter(|p| p.length() == 2);
-            let start = pair.and_then(|p| p.get(0).as_f64());
-            let bytes = pair.and_then(|p| p.get(1).dyn_into::<js_sys::Uint8Array>().ok());
-            let (Some(start), Some(bytes)) = (start, bytes) else { return Err(JsError::new("openLazy: each part must be [start, Uint8Array]")) };
-            let (start, bytes) = (offset(start, "part start")?, bytes.to_vec());
-            cache.supply(start, &bytes).map_err(|e| JsError::new(&format!("openLazy: {e}")))?;
-            if start == 0 {
-                prefix = bytes;
-            }
-        }
-        let bundle = Bundle::lazy(&prefix, cache).map_err(js_error)?;
+        cache.supply(0, prefix).map_err(|e| JsError::new(&format!("openLazy: {e}")))?;
+        let bundle = Bundle::lazy(cache).map_err(js_error)?;
         let inner = search::Engine::open(bundle).map_err(js_error)?;
         Ok(Engine { inner })
     }

@@ -88,7 +88,7 @@ fn search_match_and_inspect_speak_the_documented_json() {
     assert!(text.status.success() && String::from_utf8_lossy(&text.stdout).contains("terms"));
 
     let i = stdout_json(&techmatch(&["inspect", p(&bundle), "--json"]));
-    assert_eq!(i["format_version"], 1);
+    assert_eq!(i["format_version"], techmatch::bundle::FORMAT_VERSION);
     assert!(i["counts"]["challenges"].as_u64().unwrap() > 0);
     assert!(i["files"].as_array().unwrap().iter().any(|f| f["name"] == "meta.json"));
 

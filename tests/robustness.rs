@@ -158,11 +158,13 @@ fn the_damaged_files_target_starts_from_the_exact_seeds_bundle() {
     targets::bundle_files(&[]);
 }
 
-/// The seeds bundle's section boundaries: preamble fields, header end, every file's start and end.
+/// The seeds bundle's section boundaries: preamble fields, header end, the hot section's copy and
+/// padding, every file's start and end.
 fn boundaries(bytes: &[u8]) -> (bundle::Header, Vec<usize>) {
     let header = bundle::parse_header(bytes, bytes.len() as u64).unwrap();
     let header_end = bundle::PREAMBLE_LEN + u32::from_le_bytes(bytes[12..16].try_into().unwrap()) as usize;
-    let mut at = vec![8, 12, 16, bundle::PREAMBLE_LEN, header_end];
+    let copy_end = header_end + header.hot_section.len as usize;
+    let mut at = vec![8, 12, 16, bundle::PREAMBLE_LEN, header_end, (header_end + copy_end) / 2, copy_end];
     for f in &header.files {
         at.extend([f.offset as usize, (f.offset + f.len / 2) as usize, (f.offset + f.len) as usize]);
     }
@@ -193,7 +195,7 @@ fn a_real_bundle_cut_at_every_section_boundary_says_truncated() {
 fn a_real_bundle_with_one_flipped_byte_names_the_damaged_part() {
     let good = targets::SEEDS_BUNDLE;
     let (header, marks) = boundaries(good);
-    let header_end = header.files[0].offset as usize;
+    let header_end = bundle::PREAMBLE_LEN + u32::from_le_bytes(good[12..16].try_into().unwrap()) as usize;
     // Every section's first, middle and last byte, and every 4099th byte besides.
     let spots = marks.iter().flat_map(|&m| [m.saturating_sub(1), m]).chain((0..good.len()).step_by(4099)).filter(|&s| s < good.len());
     for at in spots {
@@ -209,6 +211,7 @@ fn a_real_bundle_with_one_flipped_byte_names_the_damaged_part() {
             // A changed header length reads as a cut or a damaged header.
             12..16 => "bundle is".to_string(),
             a if a < header_end => "header".to_string(),
+            a if a < header.files[0].offset as usize => "checksum mismatch in the hot section".to_string(),
             a => {
                 let file = header.files.iter().find(|f| (f.offset..f.offset + f.len).contains(&(a as u64))).unwrap();
                 format!("checksum mismatch in {}", file.name)
@@ -238,7 +241,7 @@ fn the_cli_refuses_damaged_future_and_foreign_bundles_by_name() {
     let cases: [(&str, Vec<u8>, &str); 4] = [
         ("cut.bundle", good[..good.len() / 3].to_vec(), "bundle is truncated"),
         ("flipped.bundle", { let mut b = good.to_vec(); b[good.len() - 100] ^= 1; b }, "checksum mismatch in"),
-        ("future.bundle", future, "bundle format version 2 is not supported"),
+        ("future.bundle", future, &format!("bundle format version {} is not supported", bundle::FORMAT_VERSION + 1)),
         ("foreign.bundle", foreign, "incompatible with this engine: codec \"tantivy-0.27/zst/sstable\""),
     ];
     for (name, bytes, message) in cases {

@@ -10,8 +10,8 @@ import init, { Engine } from "./pkg/techmatch.js";
 
 /** Bundles up to this size are downloaded whole when loading is "auto" (see BENCHMARKS.md, "Lazy loading"). */
 const WHOLE_UP_TO = 4 << 20;
-/** The first request of a lazy load: the header and, usually, part of the hot ranges. */
-const FIRST_BYTES = 16 << 10;
+/** The first request of a lazy load: the header and, on a bundle of a few thousand records, the whole opening. */
+const FIRST_BYTES = 64 << 10;
 /** Rounds of planned fetches per request before the engine fetches the rest itself. */
 const MAX_ROUNDS = 8;
 
@@ -113,27 +113,15 @@ async function open(url, loading) {
     return { bytes, lazy: false };
   }
   await wasmReady;
-  const headerEnd = Engine.headerLength(prefix) ?? 0;
-  if (headerEnd > prefix.length && headerEnd <= size) {
-    const more = await fetchRange(url, prefix.length, headerEnd);
-    const whole = new Uint8Array(headerEnd);
-    whole.set(prefix);
-    whole.set(more, prefix.length);
-    prefix = whole;
+  // The opening (header and hot section): the first answer may name only the header's end.
+  for (let i = 0; i < 2; i++) {
+    const need = Engine.openingLength(prefix) ?? 0;
+    if (need <= prefix.length || need > size) break;
+    const res = await fetch(url, { headers: { Range: `bytes=${prefix.length}-${need - 1}` } });
+    if (res.status !== 206) throw new Error(`cannot fetch bytes ${prefix.length}–${need} of ${url}: HTTP ${res.status}`);
+    prefix = await readBody(res, need, prefix);
   }
-  const hot = Engine.hotRanges(prefix, size);
-  const total = prefix.length + hot.reduce((n, [s, e]) => n + e - s, 0);
-  post({ type: "progress", phase: "download", loaded: prefix.length, total });
-  let loaded = prefix.length;
-  const parts = await Promise.all(
-    hot.map(async ([s, e]) => {
-      const bytes = await fetchRange(url, s, e);
-      loaded += bytes.length;
-      post({ type: "progress", phase: "download", loaded, total });
-      return [s, bytes];
-    }),
-  );
-  return { parts: [[0, prefix], ...parts], size, lazy: true };
+  return { prefix, size, lazy: true };
 }
 
 async function load(id, url, loading = "auto") {
@@ -141,12 +129,12 @@ async function load(id, url, loading = "auto") {
     const started = performance.now();
     const opened = await open(url, loading);
     const downloaded = performance.now();
-    const bytes = opened.lazy ? opened.parts.reduce((n, [, b]) => n + b.length, 0) : opened.bytes.length;
+    const bytes = opened.lazy ? opened.prefix.length : opened.bytes.length;
     post({ type: "progress", phase: "open", loaded: bytes, total: bytes });
     engine?.free();
     engine = null;
     lazyUrl = null;
-    engine = opened.lazy ? Engine.openLazy(url, opened.size, opened.parts) : Engine.load(opened.bytes);
+    engine = opened.lazy ? Engine.openLazy(url, opened.size, opened.prefix) : Engine.load(opened.bytes);
     if (opened.lazy) lazyUrl = url;
     const value = { bytes, size: opened.lazy ? opened.size : bytes, lazy: opened.lazy, downloadMs: downloaded - started, openMs: performance.now() - downloaded };
     post({ id, ok: true, value });
