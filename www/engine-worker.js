@@ -6,6 +6,7 @@
 //               | {id, op: "search"|"match"|"get"|"stats"|"transfer", args: [...]}
 // Messages out: {id, ok: true, value} | {id, ok: false, error: {name, message}}
 //               | {type: "progress", phase: "download"|"open", loaded, total}
+//               | {type: "crashed", error: {name, message}} (the WASM instance trapped; the worker closes)
 import init, { Engine } from "./pkg/techmatch.js";
 
 /** Bundles up to this size are downloaded whole when loading is "auto" (see BENCHMARKS.md, "Lazy loading"). */
@@ -25,6 +26,12 @@ const post = (msg) => self.postMessage(msg);
 function fail(id, e) {
   const error = e instanceof Error ? { name: e.name, message: e.message } : { name: "Error", message: String(e) };
   post({ id, ok: false, error });
+  // A trap (a Rust panic aborts) leaves the instance's memory in an unknown state: it must not
+  // answer again. The page starts a new engine.
+  if (e instanceof WebAssembly.RuntimeError) {
+    post({ type: "crashed", error });
+    self.close();
+  }
 }
 
 /** Bytes `start..end` of `url`, by a Range request. */

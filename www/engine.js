@@ -82,6 +82,10 @@ export async function createEngine(bundleUrl, { onProgress, loading = "auto", wo
   };
 
   worker.onmessage = ({ data }) => {
+    if (data.type === "crashed") {
+      worker.terminate();
+      return die(new Error(`the techmatch engine stopped after an internal error (${data.error.message}); start it again`));
+    }
     if (data.type === "progress") {
       try {
         onProgress?.({ phase: data.phase, loaded: data.loaded, total: data.total });

@@ -7,6 +7,7 @@ import fs from "node:fs";
 import http from "node:http";
 import path from "node:path";
 import test from "node:test";
+import zlib from "node:zlib";
 
 import { cslBundle, ROOT, seedBundle, wasm } from "./helpers.mjs";
 
@@ -66,12 +67,37 @@ function serve(bundles) {
   return new Promise((resolve) => server.listen(0, "127.0.0.1", () => resolve(server)));
 }
 
+/**
+ * `bundle` with byte `at` of its first file flipped and the checksums made right again: a forged
+ * bundle that passes every check and makes tantivy panic inside the engine (offsets from
+ * tests/robustness.rs, found by the `bundle_files` fuzz target).
+ */
+function forged(bundle) {
+  const headerEnd = 20 + bundle.readUInt32LE(12);
+  const header = JSON.parse(bundle.subarray(20, headerEnd).toString("utf8"));
+  const file = header.files[0];
+  for (const at of [970, 2037, 4171, 4850, 5723]) {
+    const out = Buffer.from(bundle);
+    out[file.offset + (at % file.len)] ^= 0xff;
+    file.crc32 = zlib.crc32(out.subarray(file.offset, file.offset + file.len));
+    // A checksum with fewer digits is made up by spaces (JSON allows them); more would move the files.
+    const text = JSON.stringify(header);
+    if (text.length > headerEnd - 20) continue;
+    const json = Buffer.from(text.padEnd(headerEnd - 20));
+    json.copy(out, 20);
+    out.writeUInt32LE(zlib.crc32(json), 16);
+    return out;
+  }
+  throw new Error("no forged bundle fits the header's length");
+}
+
 test("engine.js in Chromium", { skip, timeout: 120_000 }, async (t) => {
   const seeds = fs.readFileSync(seedBundle());
   const csl = cslBundle();
   const future = Buffer.from(seeds);
-  future.writeUInt32LE(2, 8);
-  const bundles = { "seeds.bundle": seeds, "truncated.bundle": seeds.subarray(0, seeds.length >> 1), "future.bundle": future, "junk.bundle": Buffer.from("PK\u0003\u0004 a zip file, not a bundle") };
+  const version = seeds.readUInt32LE(8);
+  future.writeUInt32LE(version + 1, 8);
+  const bundles = { "seeds.bundle": seeds, "truncated.bundle": seeds.subarray(0, seeds.length >> 1), "future.bundle": future, "junk.bundle": Buffer.from("PK\u0003\u0004 a zip file, not a bundle"), "forged.bundle": forged(seeds) };
   if (csl) bundles["csl.bundle"] = fs.readFileSync(csl);
   const server = await serve(bundles);
   const origin = `http://127.0.0.1:${server.address().port}`;
@@ -184,9 +210,27 @@ test("engine.js in Chromium", { skip, timeout: 120_000 }, async (t) => {
       return messages;
     });
     assert.match(out.truncated, /bundle is truncated: \d+ bytes of \d+ \(download incomplete\?\)/);
-    assert.match(out.future, /bundle format version 2 is not supported: this engine reads version 1/);
+    assert.match(out.future, new RegExp(`bundle format version ${version + 1} is not supported: this engine reads version ${version}`));
     assert.match(out.junk, /not a techmatch bundle/);
     assert.match(out.missing, /cannot download the bundle .*missing\.bundle: HTTP 404/);
+  });
+
+  await t.test("a trap inside the WASM engine fails that request and ends the engine; a new one works", async () => {
+    const out = await page.evaluate(async () => {
+      const { createEngine } = await import("/engine.js");
+      const engine = await createEngine("/b/forged.bundle");
+      const trapped = await engine.search({ q: "技术 涂层" }).then(() => "answered", (e) => ({ name: e.name, message: e.message }));
+      const after = await engine.stats().then(() => "answered", (e) => e.message);
+      const alive = engine.alive;
+      const fresh = await createEngine("/b/seeds.bundle");
+      const total = (await fresh.search({ q: "技术 涂层" })).total;
+      fresh.terminate();
+      return { trapped, after, alive, total };
+    });
+    assert.equal(out.trapped.name, "RuntimeError", JSON.stringify(out.trapped));
+    assert.match(out.after, /the techmatch engine stopped after an internal error \(.+\); start it again/);
+    assert.equal(out.alive, false);
+    assert.ok(out.total > 0);
   });
 
   await t.test("a lazily opened bundle answers as the whole one, fetching a fraction of it", { skip: !csl && "../shared/data/csl is absent" }, async () => {
