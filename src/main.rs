@@ -110,6 +110,9 @@ enum Command {
         /// Weight of the verbatim-phrase boost (0 turns it off).
         #[arg(long)]
         verbatim_boost: Option<f32>,
+        /// Share of each query word's terms a record must hold (0: any one).
+        #[arg(long)]
+        min_match: Option<f32>,
     },
     /// Serve a directory on 127.0.0.1 with HTTP Range support (for the demo and tests).
     Serve {
@@ -258,11 +261,14 @@ fn run(command: Command) -> Result<(), Failure> {
             }
             Ok(())
         }
-        Command::Eval { bundle, queries, mode, qrels, run, limit, variant, verbatim_boost } => {
+        Command::Eval { bundle, queries, mode, qrels, run, limit, variant, verbatim_boost, min_match } => {
             let mut engine = open_bundle(&bundle)?;
             engine.options.unigrams = variant == Variant::UniBi;
             if let Some(b) = verbatim_boost {
                 engine.options.verbatim_boost = b;
+            }
+            if let Some(m) = min_match {
+                engine.options.min_match = m;
             }
             evaluate(&engine, &queries, mode, qrels.as_deref(), run.as_deref(), limit)
         }

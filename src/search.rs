@@ -41,11 +41,14 @@ pub struct QueryOptions {
     pub unigrams: bool,
     /// Weight of a verbatim (phrase) match of each free word; 0 turns it off.
     pub verbatim_boost: f32,
+    /// Share of a query word's distinct terms a record must hold for that word to match (0: any
+    /// one term). Any query word may match; the others then add nothing to the score.
+    pub min_match: f32,
 }
 
 impl Default for QueryOptions {
     fn default() -> Self {
-        QueryOptions { unigrams: true, verbatim_boost: 8.0 }
+        QueryOptions { unigrams: true, verbatim_boost: 8.0, min_match: 0.5 }
     }
 }
 /// Score of a record found only through a substring of one of its words.
@@ -133,6 +136,9 @@ pub struct SearchResponse {
     pub total: usize,
     pub hits: Vec<Hit>,
     pub facets: Facets,
+    /// No record held most of each query word: these hits hold some of its terms.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub partial: bool,
 }
 
 /// Counts of the bundle, for `inspect` and `stats()`.
@@ -390,7 +396,8 @@ impl Engine {
     /// The terms a search will look up, warmed (see [`Engine::warm_terms`]).
     pub fn warm_search(&self, req: &SearchRequest) {
         let parsed = parse_query(&req.q);
-        let text = self.query_text(&parsed).ok().flatten();
+        // The relaxed query of a partial answer looks up the same terms.
+        let text = self.query_text(&parsed, self.options.min_match).ok().flatten();
         let filters = today(req.today.as_deref()).and_then(|t| self.filters(req, t)).unwrap_or_default();
         let mut queries: Vec<&dyn Query> = filters.iter().map(|(_, q)| q.as_ref()).collect();
         queries.extend(text.as_deref());
@@ -431,19 +438,31 @@ impl Engine {
 
     /// Term clauses for `tokens` over every text field (BM25, field-weighted), any of which may match.
     pub(crate) fn text_query(&self, tokens: &[Token], with_unigrams: bool) -> Option<Box<dyn Query>> {
-        let mut clauses: Vec<(Occur, Box<dyn Query>)> = Vec::new();
+        self.word_query(tokens, with_unigrams, 0)
+    }
+
+    /// Term clauses for `tokens` over every text field (BM25, field-weighted), of which a record
+    /// must hold at least `min_terms` distinct terms (in any field).
+    fn word_query(&self, tokens: &[Token], with_unigrams: bool, min_terms: usize) -> Option<Box<dyn Query>> {
         let mut seen = HashSet::new();
-        let picked: Vec<&Token> = tokens.iter().filter(|t| with_unigrams || t.chain).collect();
-        for (name, weight) in TEXT_FIELDS {
-            let field = self.fields.text(name);
-            for t in &picked {
-                if seen.insert((name, t.text.as_str())) {
-                    let q = TermQuery::new(self.text_term(field, &t.text), IndexRecordOption::WithFreqs);
-                    clauses.push((Occur::Should, boxed(BoostQuery::new(boxed(q), weight))));
-                }
-            }
+        let picked: Vec<&Token> = tokens.iter().filter(|t| (with_unigrams || t.chain) && seen.insert(t.text.as_str())).collect();
+        let per_term = |t: &Token| -> Vec<(Occur, Box<dyn Query>)> {
+            TEXT_FIELDS
+                .iter()
+                .map(|(name, weight)| {
+                    let q = TermQuery::new(self.text_term(self.fields.text(name), &t.text), IndexRecordOption::WithFreqs);
+                    (Occur::Should, boxed(BoostQuery::new(boxed(q), *weight)))
+                })
+                .collect()
+        };
+        if picked.is_empty() {
+            return None;
         }
-        (!clauses.is_empty()).then(|| boxed(BooleanQuery::new(clauses)))
+        if min_terms <= 1 {
+            return Some(boxed(BooleanQuery::new(picked.iter().flat_map(|t| per_term(t)).collect())));
+        }
+        let terms = picked.iter().map(|t| (Occur::Should, boxed(BooleanQuery::new(per_term(t))) as Box<dyn Query>)).collect();
+        Some(boxed(BooleanQuery::with_minimum_required_clauses(terms, min_terms.min(picked.len()))))
     }
 
     /// Matches the chaining tokens as one phrase in any text field (`None` under two tokens).
@@ -547,13 +566,20 @@ impl Engine {
     }
 
     /// The text part of a query, or `None` when there is no text to score.
-    fn query_text(&self, parsed: &ParsedQuery) -> Result<Option<Box<dyn Query>>, Error> {
+    fn query_text(&self, parsed: &ParsedQuery, min_match: f32) -> Result<Option<Box<dyn Query>>, Error> {
         let mut clauses: Vec<(Occur, Box<dyn Query>)> = Vec::new();
-        let free: Vec<Token> = parsed.free.iter().flat_map(|f| tokenize::terms(f)).collect();
         // All free terms score together; each free word gets its own verbatim boost.
         let mut should: Vec<(Occur, Box<dyn Query>)> = Vec::new();
-        if let Some(q) = self.text_query(&free, self.options.unigrams) {
-            should.push((Occur::Should, q));
+        if min_match > 0.0 {
+            for word in &parsed.free {
+                let tokens = tokenize::terms(word);
+                let distinct = tokens.iter().filter(|t| self.options.unigrams || t.chain).map(|t| t.text.as_str()).collect::<HashSet<_>>().len();
+                let min_terms = (min_match * distinct as f32).ceil() as usize;
+                should.extend(self.word_query(&tokens, self.options.unigrams, min_terms).map(|q| (Occur::Should, q)));
+            }
+        } else {
+            let free: Vec<Token> = parsed.free.iter().flat_map(|f| tokenize::terms(f)).collect();
+            should.extend(self.text_query(&free, self.options.unigrams).map(|q| (Occur::Should, q)));
         }
         let mut looked_up = HashSet::new();
         let words = parsed.free.iter().flat_map(|f| tokenize::words(f)).filter(|w| w.text.len() >= 2 && looked_up.insert(w.text.clone()));
@@ -605,7 +631,18 @@ impl Engine {
     }
 
     /// Runs a search.
+    /// Records that hold most of a query word (see [`QueryOptions::min_match`]) — or, when none
+    /// does, those that hold any of its terms, marked `partial`.
     pub fn search(&self, req: &SearchRequest) -> Result<SearchResponse, Error> {
+        let strict = self.search_with(req, self.options.min_match)?;
+        if strict.total > 0 || self.options.min_match <= 0.0 || parse_query(&req.q).free.is_empty() {
+            return Ok(strict);
+        }
+        let relaxed = self.search_with(req, 0.0)?;
+        Ok(if relaxed.total > 0 { SearchResponse { partial: true, ..relaxed } } else { strict })
+    }
+
+    fn search_with(&self, req: &SearchRequest, min_match: f32) -> Result<SearchResponse, Error> {
         if req.size == 0 || req.size > MAX_PAGE_SIZE {
             return Err(Error::Request(format!("size: must be from 1 to {MAX_PAGE_SIZE}, found {}", req.size)));
         }
@@ -613,7 +650,7 @@ impl Engine {
         let offset = (page - 1).checked_mul(req.size).filter(|o| *o < u32::MAX as usize).ok_or_else(|| Error::Request(format!("page {page} is out of range")))?;
         let today = today(req.today.as_deref())?;
         let parsed = parse_query(&req.q);
-        let text = self.query_text(&parsed)?;
+        let text = self.query_text(&parsed, min_match)?;
         let filters = self.filters(req, today)?;
         let all: Vec<&dyn Query> = filters.iter().map(|(_, q)| q.as_ref()).collect();
         let query = Self::combine(text.as_deref(), &all);
@@ -648,7 +685,7 @@ impl Engine {
         // Every hit is read before an error counts, so a lazy bundle's plan names all their blocks.
         let hits: Vec<Result<Hit, Error>> = top.into_iter().map(|(score, addr)| self.hit(addr, score, &terms)).collect();
         let hits = hits.into_iter().collect::<Result<_, _>>()?;
-        Ok(SearchResponse { total, hits, facets })
+        Ok(SearchResponse { total, hits, facets, partial: false })
     }
 
     /// The public record at a document address.
@@ -714,11 +751,17 @@ impl Engine {
         })
     }
 
-    /// Top ids for a plain query, for `eval`: no filters, no snippets.
+    /// Top ids for a plain query, for `eval`: no filters, no snippets; partial answers as `search`.
     pub fn rank(&self, q: &str, limit: usize) -> Result<Vec<(String, f32)>, Error> {
         let parsed = parse_query(q);
-        let Some(query) = self.query_text(&parsed)? else { return Ok(Vec::new()) };
-        let top = self.searcher.search(query.as_ref(), &TopDocs::with_limit(limit.max(1)).order_by_score()).map_err(|e| Error::Index(e.to_string()))?;
+        let mut top = Vec::new();
+        for min_match in [self.options.min_match, 0.0] {
+            let Some(query) = self.query_text(&parsed, min_match)? else { return Ok(Vec::new()) };
+            top = self.searcher.search(query.as_ref(), &TopDocs::with_limit(limit.max(1)).order_by_score()).map_err(|e| Error::Index(e.to_string()))?;
+            if !top.is_empty() || min_match <= 0.0 {
+                break;
+            }
+        }
         top.into_iter().map(|(s, a)| Ok((self.id_at(a)?, s))).collect()
     }
 

@@ -78,6 +78,8 @@ export interface SearchResponse {
   total: number;
   hits: Hit[];
   facets: Facets;
+  /** Set when no record held most of each query word: the hits hold some of its terms. */
+  partial?: boolean;
   tookMs: number;
 }
 /** A match (`Engine.match`): by a record `id`, or by free `text` with optional tags. */

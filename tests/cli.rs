@@ -128,9 +128,10 @@ fn eval_writes_a_trec_run_and_scores_it() {
     let trec = std::fs::read_to_string(&run).unwrap();
     let q1: Vec<Vec<&str>> = trec.lines().map(|l| l.split(' ').collect()).filter(|f: &Vec<&str>| f[0] == "q1").collect();
     assert!(q1.iter().all(|f| f.len() == 6 && f[1] == "Q0" && f[5] == "techmatch"));
-    // The title match first, then the summary match; R3 (集热器) shares only the character 热.
+    // The title match first, then the summary match; R3 (集热器) holds only the character 热 of
+    // 热/泵/热泵, under half of the word's terms, so it is not a match.
     let ranked: Vec<(&str, &str)> = q1.iter().map(|f| (f[2], f[3])).collect();
-    assert_eq!(ranked, [("R1", "1"), ("R2", "2"), ("R3", "3")], "{trec}");
+    assert_eq!(ranked, [("R1", "1"), ("R2", "2")], "{trec}");
     // Hand-computed: q1 DCG = 1/log2(2) + 2/log2(3) = 2.261860, IDCG = 2 + 1/log2(3) = 2.630930,
     // nDCG 0.859719; q2 nDCG 1. Mean nDCG@10 = 0.929860; MRR = 1; Recall@100 = 1.
     let stdout = String::from_utf8_lossy(&out.stdout);

@@ -77,6 +77,8 @@ fn every_record_holding_the_query_verbatim_is_found_and_quality_holds() {
     let qrels = eval::parse_qrels(&std::fs::read_to_string(csl("qrels_keyword.tsv")).unwrap()).unwrap();
     let m = eval::evaluate(&runs, &qrels);
     assert_eq!(m.queries, 1599);
-    // Regression floor, above the char-bigram BM25 reference (0.732); BENCHMARKS.md has the figures.
-    assert!(m.ndcg10 > 0.74 && m.recall100 > 0.92, "{m:?}");
+    // Regression floor, above the char-bigram BM25 reference (0.732); BENCHMARKS.md has the figures
+    // (Recall@100 is 0.925 when a record may hold any one term of a query word, 0.911 when it must
+    // hold half of them, as search does).
+    assert!(m.ndcg10 > 0.74 && m.recall100 > 0.905, "{m:?}");
 }

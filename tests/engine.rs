@@ -69,6 +69,32 @@ fn search_finds_chinese_english_codes_and_single_characters() {
 }
 
 #[test]
+fn a_query_word_matches_records_holding_half_its_terms_else_the_answer_is_partial() {
+    let e = common::seeds();
+    // 涂层 is 涂, 层, 涂层: every hit holds two of them; records holding only 层 do not match.
+    let coating = e.search(&req("涂层")).unwrap();
+    assert!(coating.total > 0 && !coating.partial);
+    for hit in &coating.hits {
+        let r = e.get(&hit.id).unwrap().unwrap();
+        let text = format!("{} {} {}", r.title, r.keywords.join(" "), r.body());
+        assert!(text.contains('涂') && text.contains('层'), "{} holds under half of 涂层", hit.id);
+    }
+    let layer_only = e.search(&req("层")).unwrap().total;
+    assert!(layer_only > coating.total, "层 alone matches more ({layer_only}) than 涂层 ({})", coating.total);
+    // Two query words: a record matching either one is found, one matching both ranks first.
+    let either = e.search(&req("涂层 盐碱地")).unwrap();
+    let saline = e.search(&req("盐碱地")).unwrap().total;
+    assert!(either.total >= coating.total.max(saline) && either.total <= coating.total + saline, "{} of {} and {saline}", either.total, coating.total);
+    // No record holds half of 涂屋 (涂, 屋, 涂屋): the records holding one of its terms, marked partial.
+    let typo = e.search(&req("涂屋")).unwrap();
+    assert!(typo.partial && typo.total > 0, "{} partial {}", typo.total, typo.partial);
+    assert!(typo.hits.iter().all(|h| { let r = e.get(&h.id).unwrap().unwrap(); format!("{} {} {}", r.title, r.keywords.join(" "), r.body()).contains(['涂', '屋']) }));
+    // Nothing at all: an empty answer, not partial.
+    let none = e.search(&req("zzqxj")).unwrap();
+    assert_eq!((none.total, none.partial), (0, false));
+}
+
+#[test]
 fn phrases_exclusions_and_empty_queries() {
     let e = common::seeds();
     let all = e.search(&req("")).unwrap();

@@ -490,7 +490,7 @@ class TechMatch extends HTMLElement {
   _renderResults(res) {
     const t = this._t;
     const els = this._els;
-    els.status.textContent = t.count(res.total, res.tookMs.toFixed(1));
+    els.status.textContent = (res.partial ? t.partial : t.count)(res.total, res.tookMs.toFixed(1));
     this._renderFacets(res.facets);
     els.list.replaceChildren();
     els.empty.hidden = res.hits.length > 0;

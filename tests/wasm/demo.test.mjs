@@ -166,6 +166,7 @@ test("the widget searches, filters, opens a record, matches, shortlists, exports
     await page.click("tech-match >> .detail .btn").catch(() => {});
     await page.click("button[data-lang=en]");
     await page.waitForFunction(() => /results? \(/.test(document.querySelector("tech-match").shadowRoot.querySelector(".status").textContent), null, { timeout: 10_000 });
+
     assert.deepEqual(problems, [], "no errors on the page (CSP included)");
   });
 });
@@ -176,6 +177,11 @@ test("record data with HTML and script payloads shows as text and never runs; a 
   await withBrowser(async ({ page, base, problems }) => {
     await page.goto(`${base}#tm.q=${encodeURIComponent("盐碱地 改良")}&tm.open=0`);
     await page.waitForSelector("tech-match >> .card", { timeout: 30_000 });
+    // No record holds most of 涂屋 (涂, 屋, 涂屋): the records holding part of it, and the status says so.
+    const partial = await page.$eval("tech-match", (el) => el.search("涂屋"));
+    assert.ok(partial.partial && partial.total > 0, JSON.stringify({ partial: partial.partial, total: partial.total }));
+    assert.equal(await status(page), `没有记录包含查询词的大部分，以下 ${partial.total} 条只含其中一部分（${partial.tookMs.toFixed(1)} 毫秒）`);
+    await page.$eval("tech-match", (el) => el.search("盐碱地 改良"));
     await page.$eval("tech-match", (el) => el.setAttribute("src", "data/xss.bundle"));
     await page.waitForFunction(() => /共 3 条/.test(document.querySelector("tech-match").shadowRoot.querySelector(".status").textContent), null, { timeout: 30_000 });
     const cards = await page.$eval("tech-match", (el) => [...el.shadowRoot.querySelectorAll(".card")].map((c) => c.textContent));
