@@ -147,7 +147,6 @@ impl std::error::Error for BundleError {}
 /// Assembles a bundle from tantivy files and the hot ranges a lazy reader fetches first
 /// (`[file index, start, end]`, see [`Header::hot`]).
 pub fn write(counts: Counts, files: &[(String, Vec<u8>)], hot: Vec<[u64; 3]>) -> Vec<u8> {
-    let data: Vec<u8> = files.iter().flat_map(|(_, bytes)| bytes.iter().copied()).collect();
     let mut header = Header {
         format_version: FORMAT_VERSION,
         tokenizer: TOKENIZER_ID.into(),
@@ -166,7 +165,7 @@ pub fn write(counts: Counts, files: &[(String, Vec<u8>)], hot: Vec<[u64; 3]>) ->
     };
     // The files start on a block boundary, so their blocks (and the hot section's copy of some)
     // do not depend on the header's length.
-    let copy: Vec<u8> = header.hot_blocks().into_iter().flat_map(|b| block_at(&data, b)).copied().collect();
+    let copy: Vec<u8> = header.hot_blocks().into_iter().flat_map(|b| files_range(files, b * BLOCK..(b + 1) * BLOCK)).copied().collect();
     header.hot_section = Section { len: copy.len() as u64, crc32: crc32fast::hash(&copy) };
     // Offsets depend on the header's own length: settle them by iterating until stable (the
     // offsets only grow, so this ends).
@@ -182,7 +181,7 @@ pub fn write(counts: Counts, files: &[(String, Vec<u8>)], hot: Vec<[u64; 3]>) ->
         }
         data_start = start;
     };
-    let mut out = Vec::with_capacity(data_start as usize + data.len());
+    let mut out = Vec::with_capacity(data_start as usize + files.iter().map(|f| f.1.len()).sum::<usize>());
     out.extend_from_slice(MAGIC);
     out.extend_from_slice(&FORMAT_VERSION.to_le_bytes());
     out.extend_from_slice(&(json_final.len() as u32).to_le_bytes());
@@ -190,14 +189,25 @@ pub fn write(counts: Counts, files: &[(String, Vec<u8>)], hot: Vec<[u64; 3]>) ->
     out.extend_from_slice(&json_final);
     out.extend_from_slice(&copy);
     out.resize(data_start as usize, 0);
-    out.extend_from_slice(&data);
+    for (_, bytes) in files {
+        out.extend_from_slice(bytes);
+    }
     out
 }
 
-/// Block `b` of `bytes` (the last one may be short).
-fn block_at(bytes: &[u8], b: u64) -> &[u8] {
-    let start = (b * BLOCK) as usize;
-    &bytes[start.min(bytes.len())..(start + BLOCK as usize).min(bytes.len())]
+/// The bytes `range` of `files` laid end to end (clipped to their end).
+fn files_range(files: &[(String, Vec<u8>)], range: Range<u64>) -> impl Iterator<Item = &u8> {
+    files
+        .iter()
+        .scan(0u64, |at, (_, bytes)| {
+            let start = *at;
+            *at += bytes.len() as u64;
+            Some((start, bytes))
+        })
+        .flat_map(move |(start, bytes)| {
+            let (from, to) = (range.start.max(start), range.end.min(start + bytes.len() as u64));
+            bytes.get((from.saturating_sub(start)) as usize..(to.saturating_sub(start)) as usize).unwrap_or_default()
+        })
 }
 
 fn u32_at(b: &[u8], at: usize) -> u32 {
