@@ -438,12 +438,12 @@ impl Engine {
 
     /// Term clauses for `tokens` over every text field (BM25, field-weighted), any of which may match.
     pub(crate) fn text_query(&self, tokens: &[Token], with_unigrams: bool) -> Option<Box<dyn Query>> {
-        self.word_query(tokens, with_unigrams, 0)
+        self.word_query(tokens, with_unigrams, 0.0)
     }
 
     /// Term clauses for `tokens` over every text field (BM25, field-weighted), of which a record
-    /// must hold at least `min_terms` distinct terms (in any field).
-    fn word_query(&self, tokens: &[Token], with_unigrams: bool, min_terms: usize) -> Option<Box<dyn Query>> {
+    /// must hold at least the share `min_match` of the distinct terms (in any field; 0: one).
+    fn word_query(&self, tokens: &[Token], with_unigrams: bool, min_match: f32) -> Option<Box<dyn Query>> {
         let mut seen = HashSet::new();
         let picked: Vec<&Token> = tokens.iter().filter(|t| (with_unigrams || t.chain) && seen.insert(t.text.as_str())).collect();
         let per_term = |t: &Token| -> Vec<(Occur, Box<dyn Query>)> {
@@ -458,11 +458,12 @@ impl Engine {
         if picked.is_empty() {
             return None;
         }
+        let min_terms = ((min_match * picked.len() as f32).ceil() as usize).min(picked.len());
         if min_terms <= 1 {
             return Some(boxed(BooleanQuery::new(picked.iter().flat_map(|t| per_term(t)).collect())));
         }
         let terms = picked.iter().map(|t| (Occur::Should, boxed(BooleanQuery::new(per_term(t))) as Box<dyn Query>)).collect();
-        Some(boxed(BooleanQuery::with_minimum_required_clauses(terms, min_terms.min(picked.len()))))
+        Some(boxed(BooleanQuery::with_minimum_required_clauses(terms, min_terms)))
     }
 
     /// Matches the chaining tokens as one phrase in any text field (`None` under two tokens).
@@ -572,10 +573,7 @@ impl Engine {
         let mut should: Vec<(Occur, Box<dyn Query>)> = Vec::new();
         if min_match > 0.0 {
             for word in &parsed.free {
-                let tokens = tokenize::terms(word);
-                let distinct = tokens.iter().filter(|t| self.options.unigrams || t.chain).map(|t| t.text.as_str()).collect::<HashSet<_>>().len();
-                let min_terms = (min_match * distinct as f32).ceil() as usize;
-                should.extend(self.word_query(&tokens, self.options.unigrams, min_terms).map(|q| (Occur::Should, q)));
+                should.extend(self.word_query(&tokenize::terms(word), self.options.unigrams, min_match).map(|q| (Occur::Should, q)));
             }
         } else {
             let free: Vec<Token> = parsed.free.iter().flat_map(|f| tokenize::terms(f)).collect();
@@ -630,9 +628,8 @@ impl Engine {
         boxed(BooleanQuery::new(clauses))
     }
 
-    /// Runs a search.
-    /// Records that hold most of a query word (see [`QueryOptions::min_match`]) — or, when none
-    /// does, those that hold any of its terms, marked `partial`.
+    /// Runs a search: the records that hold most of a query word (see [`QueryOptions::min_match`])
+    /// or, when none does, those that hold any of its terms, marked `partial`.
     pub fn search(&self, req: &SearchRequest) -> Result<SearchResponse, Error> {
         let strict = self.search_with(req, self.options.min_match)?;
         if strict.total > 0 || self.options.min_match <= 0.0 || parse_query(&req.q).free.is_empty() {
