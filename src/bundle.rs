@@ -406,6 +406,13 @@ struct CacheState {
     transfer: Transfer,
 }
 
+impl CacheState {
+    /// The blocks of `ranges` not fetched yet.
+    fn missing(&self, ranges: &[Range<u64>]) -> BTreeSet<u64> {
+        blocks_of(ranges).filter(|b| !self.blocks.contains_key(b)).collect()
+    }
+}
+
 /// The error a read returns while planning, for blocks that are not fetched yet.
 fn not_fetched() -> io::Error {
     io::Error::new(io::ErrorKind::WouldBlock, "bundle bytes not fetched yet")
@@ -478,8 +485,13 @@ impl BlockCache {
 
     /// Fetches whatever blocks of `ranges` are missing, one request per run.
     pub fn fetch_all(&self, ranges: &[Range<u64>]) -> io::Result<()> {
-        let missing = self.missing(ranges);
-        for run in block_runs(missing, self.size) {
+        let missing = self.state().missing(ranges);
+        self.fetch_blocks(missing)
+    }
+
+    /// Fetches `blocks`, one request per run.
+    fn fetch_blocks(&self, blocks: BTreeSet<u64>) -> io::Result<()> {
+        for run in block_runs(blocks, self.size) {
             let bytes = self.source.fetch(run.clone())?;
             if bytes.len() as u64 != run.end - run.start {
                 return Err(io::Error::new(io::ErrorKind::UnexpectedEof, format!("asked for bytes {}..{} of the bundle, received {} bytes", run.start, run.end, bytes.len())));
@@ -489,10 +501,6 @@ impl BlockCache {
         Ok(())
     }
 
-    fn missing(&self, ranges: &[Range<u64>]) -> BTreeSet<u64> {
-        let st = self.state();
-        blocks_of(ranges).filter(|b| !st.blocks.contains_key(b)).collect()
-    }
 
     /// Runs `f` in planning mode and returns the block runs it asked for and did not find.
     pub fn plan<T>(&self, f: impl FnOnce() -> T) -> (T, Vec<Range<u64>>) {
@@ -533,16 +541,15 @@ impl BlockCache {
             if let Some(log) = st.log.as_mut() {
                 log.push(range.clone());
             }
-        }
-        let missing = self.missing(std::slice::from_ref(&range));
-        if !missing.is_empty() {
-            let mut st = self.state();
-            if let Some(wanted) = st.wanted.as_mut() {
-                wanted.extend(missing);
-                return Err(not_fetched());
+            let missing = st.missing(std::slice::from_ref(&range));
+            if !missing.is_empty() {
+                if let Some(wanted) = st.wanted.as_mut() {
+                    wanted.extend(missing);
+                    return Err(not_fetched());
+                }
+                drop(st);
+                self.fetch_blocks(missing)?;
             }
-            drop(st);
-            self.fetch_all(std::slice::from_ref(&range))?;
         }
         let st = self.state();
         let mut out = Vec::with_capacity((range.end - range.start) as usize);
