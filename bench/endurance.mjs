@@ -5,16 +5,19 @@
 // memory. Passes when no request fails unexpectedly, the worker never dies, and the JS heap stays
 // within 10% of its level after the first 1,000 requests.
 //
-//   node bench/endurance.mjs --bundle /tmp/s/techmatch.bundle [--requests 20000] [--sample 500] [--json out.json]
+//   node bench/endurance.mjs --bundle /tmp/s/techmatch.bundle [--requests 20000] [--sample 500]
+//        [--loading auto|lazy|whole] [--json out.json]
 //
+// The server answers HTTP Range requests as static hosts do, so `--loading auto` (the widget's
+// default) opens a bundle over 4 MiB lazily; each sample then also records the fetched bytes the
+// engine's block cache holds (`transfer().held`).
 // Needs www/pkg (scripts/build-wasm.sh), Chromium (CHROMIUM=… or Debian's) and playwright-core (npm).
 // Markdown on stdout, progress on stderr; exit code 1 when it does not pass.
 import fs from "node:fs";
-import http from "node:http";
 import path from "node:path";
-import { fileURLToPath } from "node:url";
 
-const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "..");
+import { CHROMIUM, FLAGS, nodeServer, require, ROOT, workerCdp } from "./lib/browser-kit.mjs";
+
 const arg = (name, fallback) => {
   const at = process.argv.indexOf(`--${name}`);
   return at > 0 ? process.argv[at + 1] : fallback;
@@ -22,73 +25,52 @@ const arg = (name, fallback) => {
 const bundlePath = arg("bundle");
 const REQUESTS = Number(arg("requests", 20_000));
 const SAMPLE = Number(arg("sample", 500));
+const LOADING = arg("loading", "auto");
 const BASELINE = 1_000; // the heap level the rest is compared with
 if (!bundlePath || !fs.existsSync(bundlePath)) {
-  console.error("usage: node bench/endurance.mjs --bundle PATH [--requests N] [--sample N] [--json OUT]");
+  console.error("usage: node bench/endurance.mjs --bundle PATH [--requests N] [--sample N] [--loading auto|lazy|whole] [--json OUT]");
   process.exit(2);
 }
-const executable = [process.env.CHROMIUM, "/usr/lib/chromium/chromium", "/usr/bin/chromium", "/usr/bin/chromium-browser"].find((p) => p && fs.existsSync(p));
-const { chromium } = await import("playwright-core");
+const { chromium } = require("playwright-core");
 
 // www/ and the bundle on 127.0.0.1.
 const TYPES = { ".js": "text/javascript", ".wasm": "application/wasm", ".html": "text/html" };
 const www = path.join(ROOT, "www");
-const server = http.createServer((req, res) => {
-  const url = new URL(req.url, "http://x");
-  if (url.pathname === "/bundle") return res.writeHead(200, { "Content-Type": "application/octet-stream" }).end(fs.readFileSync(bundlePath));
-  if (url.pathname === "/") return res.writeHead(200, { "Content-Type": "text/html" }).end("<!doctype html><meta charset=utf-8><title>endurance</title>");
-  const file = path.join(www, path.normalize(url.pathname));
-  if (!file.startsWith(www) || !fs.existsSync(file)) return res.writeHead(404).end();
-  res.writeHead(200, { "Content-Type": TYPES[path.extname(file)] ?? "application/octet-stream" }).end(fs.readFileSync(file));
-});
-await new Promise((r) => server.listen(0, "127.0.0.1", r));
-const origin = `http://127.0.0.1:${server.address().port}`;
+const bundle = fs.readFileSync(bundlePath);
+const server = await nodeServer((pathname) => {
+  if (pathname === "/bundle") return { raw: bundle, type: "application/octet-stream" };
+  if (pathname === "/") return { raw: Buffer.from("<!doctype html><meta charset=utf-8><title>endurance</title>"), type: "text/html" };
+  const file = path.join(www, path.normalize(pathname));
+  if (!file.startsWith(www) || !fs.existsSync(file) || !fs.statSync(file).isFile()) return null;
+  return { raw: fs.readFileSync(file), type: TYPES[path.extname(file)] ?? "application/octet-stream" };
+}, "identity");
 
-const browser = await chromium.launch({ executablePath: executable, args: ["--no-sandbox"] });
+const browser = await chromium.launch({ executablePath: CHROMIUM, args: FLAGS });
 const page = await browser.newPage();
 const pageErrors = [];
 page.on("pageerror", (e) => pageErrors.push(e.message));
-await page.goto(`${origin}/`);
+await page.goto(`${server.origin}/`);
 
-// The worker is reached over CDP (a session of the page, auto-attached to its worker): its heap,
-// a forced GC, and the WASM memory of its module.
-const cdp = await page.context().newCDPSession(page);
-let nextCdpId = 1;
-const waiting = new Map();
-const workerAttached = new Promise((resolve) =>
-  cdp.on("Target.attachedToTarget", ({ sessionId, targetInfo }) => targetInfo.type === "worker" && resolve(sessionId)),
-);
-cdp.on("Target.receivedMessageFromTarget", ({ message }) => {
-  const msg = JSON.parse(message);
-  waiting.get(msg.id)?.(msg.result ?? { error: msg.error });
-  waiting.delete(msg.id);
-});
-await cdp.send("Target.setAutoAttach", { autoAttach: true, waitForDebuggerOnStart: false, flatten: false });
-
-const opened = await page.evaluate(async () => {
+const opened = await page.evaluate(async (loading) => {
   const { createEngine } = await import("/engine.js");
-  window.engine = await createEngine("/bundle");
+  window.engine = await createEngine("/bundle", { loading });
   const newest = await window.engine.search({ size: 20 });
   return { info: window.engine.info, stats: await window.engine.stats(), ids: newest.hits.map((h) => h.id) };
-});
-const workerSession = await Promise.race([workerAttached, new Promise((_, no) => setTimeout(() => no(new Error("the engine's worker never showed up over CDP")), 10_000))]);
-function inWorker(method, params = {}) {
-  const id = nextCdpId++;
-  return new Promise((resolve) => {
-    waiting.set(id, resolve);
-    cdp.send("Target.sendMessageToTarget", { sessionId: workerSession, message: JSON.stringify({ id, method, params }) });
-  });
-}
+}, LOADING);
+// The worker over CDP: its heap, a forced GC, and the WASM memory of its module.
+const worker = await workerCdp(await browser.newBrowserCDPSession());
+if (!worker) throw new Error("the engine's worker never showed up over CDP");
 
 async function sample(done, elapsedMs) {
-  await inWorker("HeapProfiler.collectGarbage");
-  const heap = await inWorker("Runtime.getHeapUsage");
-  const wasm = await inWorker("Runtime.evaluate", {
+  await worker.send("HeapProfiler.collectGarbage");
+  const heap = await worker.send("Runtime.getHeapUsage");
+  const wasm = await worker.send("Runtime.evaluate", {
     expression: `import("./pkg/techmatch.js").then((m) => m.default()).then((w) => w.memory.buffer.byteLength)`,
     awaitPromise: true,
     returnByValue: true,
   });
-  return { requests: done, jsHeapUsed: heap.usedSize, jsHeapTotal: heap.totalSize, wasmMemory: wasm.result?.value, elapsedMs };
+  const held = (await page.evaluate(() => window.engine.transfer()))?.held ?? 0;
+  return { requests: done, jsHeapUsed: heap.usedSize, jsHeapTotal: heap.totalSize, wasmMemory: wasm.result?.value, held, elapsedMs };
 }
 
 // The request mix: words and ids from the bundle itself, filters, pages, sorts, matches both ways,
@@ -155,7 +137,7 @@ for (let done = 0; done < REQUESTS; ) {
   done += batch.length;
   samples.push(await sample(done, Date.now() - started));
   const s = samples.at(-1);
-  console.error(`${done} requests, ${(s.elapsedMs / 1000).toFixed(0)} s: JS heap ${(s.jsHeapUsed / 2 ** 20).toFixed(2)} MiB, WASM ${(s.wasmMemory / 2 ** 20).toFixed(0)} MiB, ${unexpected.length} unexpected errors`);
+  console.error(`${done} requests, ${(s.elapsedMs / 1000).toFixed(0)} s: JS heap ${(s.jsHeapUsed / 2 ** 20).toFixed(2)} MiB, WASM ${(s.wasmMemory / 2 ** 20).toFixed(0)} MiB, cache ${(s.held / 2 ** 20).toFixed(1)} MiB, ${unexpected.length} unexpected errors`);
   if (unexpected.length > 20) break;
 }
 await browser.close();
@@ -169,11 +151,11 @@ const drift = (Math.max(maxHeap - base.jsHeapUsed, base.jsHeapUsed - minHeap) / 
 const wasmGrowth = samples.at(-1).wasmMemory - base.wasmMemory;
 const pass = unexpected.length === 0 && pageErrors.length === 0 && samples.at(-1).requests === REQUESTS && drift <= 10;
 const mib = (b) => (b / 2 ** 20).toFixed(2);
-console.log(`Bundle ${path.basename(bundlePath)}: ${opened.stats.records} records, ${mib(opened.info.bytes)} MiB, opened in ${opened.info.openMs.toFixed(0)} ms`);
+console.log(`Bundle ${path.basename(bundlePath)}: ${opened.stats.records} records, ${mib(opened.info.size)} MiB, opened ${opened.info.lazy ? `lazily (${mib(opened.info.bytes)} MiB fetched)` : "whole"} in ${opened.info.openMs.toFixed(0)} ms`);
 console.log(`${samples.at(-1).requests} requests in ${(samples.at(-1).elapsedMs / 1000).toFixed(1)} s; ${invalidAnswered} invalid requests answered with an Error; ${unexpected.length} unexpected errors; ${pageErrors.length} page errors`);
 console.log(`JS heap of the worker after ${base.requests}: ${mib(base.jsHeapUsed)} MiB; later ${mib(minHeap)}–${mib(maxHeap)} MiB (largest drift ${drift.toFixed(1)}%); WASM memory ${mib(base.wasmMemory)} → ${mib(samples.at(-1).wasmMemory)} MiB (${wasmGrowth >= 0 ? "+" : ""}${mib(wasmGrowth)})`);
-console.log(`\n| requests | JS heap used (MiB) | JS heap total (MiB) | WASM memory (MiB) | elapsed (s) |\n|---:|---:|---:|---:|---:|`);
-for (const s of samples) console.log(`| ${s.requests} | ${mib(s.jsHeapUsed)} | ${mib(s.jsHeapTotal)} | ${mib(s.wasmMemory)} | ${(s.elapsedMs / 1000).toFixed(1)} |`);
+console.log(`\n| requests | JS heap used (MiB) | JS heap total (MiB) | WASM memory (MiB) | cache held (MiB) | elapsed (s) |\n|---:|---:|---:|---:|---:|---:|`);
+for (const s of samples) console.log(`| ${s.requests} | ${mib(s.jsHeapUsed)} | ${mib(s.jsHeapTotal)} | ${mib(s.wasmMemory)} | ${mib(s.held)} | ${(s.elapsedMs / 1000).toFixed(1)} |`);
 console.log(`\n${pass ? "PASS" : "FAIL"}`);
 for (const e of [...unexpected, ...pageErrors].slice(0, 20)) console.log(`- ${e}`);
 const json = arg("json");

@@ -318,7 +318,8 @@ impl Bundle {
         }
         let header = parse_header(&prefix, size)?;
         let copy = check_hot_section(&header, &prefix)?;
-        cache.keep(header.hot_blocks().into_iter().zip(copy.chunks(BLOCK as usize)));
+        let files_start = header.files.iter().map(|e| e.offset).min().unwrap_or(size);
+        cache.open_with(header.hot_blocks().into_iter().zip(copy.chunks(BLOCK as usize)), files_start);
         let files = header
             .files
             .iter()
@@ -380,25 +381,43 @@ impl RangeSource for Vec<u8> {
 /// Cache blocks are this long and aligned to it in the bundle.
 pub const BLOCK: u64 = 1024;
 
-/// Requests and bytes a lazy bundle has cost so far.
+/// Bytes of fetched blocks a [`BlockCache`] keeps, besides the opening's: past it, the blocks
+/// used least recently go (a broker's long session on a million records stays within it).
+pub const CACHE_BUDGET: u64 = 64 << 20;
+
+/// Requests and bytes a lazy bundle has cost so far, and the fetched bytes its cache holds now
+/// (the opening's hot blocks not counted).
 #[derive(Debug, Clone, Copy, Default, PartialEq, Serialize)]
 pub struct Transfer {
     pub requests: u64,
     pub bytes: u64,
+    pub held: u64,
 }
 
 /// The fetched blocks of a lazily read bundle. A read of missing blocks fetches them from the
 /// source (one request per run of consecutive blocks) — or, while *planning*, only notes them and
 /// fails, so that a caller can fetch everything a request will need at once, concurrently.
+/// Fetched blocks stay within a budget: when a response takes them past it, the blocks read least
+/// recently go until a quarter of it is free (the opening's hot blocks always stay).
 pub struct BlockCache {
     source: Box<dyn RangeSource>,
     size: u64,
+    budget: u64,
     state: Mutex<CacheState>,
+}
+
+/// A cached block and the last read that used it.
+struct Cached {
+    bytes: Box<[u8]>,
+    used: u64,
+    hot: bool,
 }
 
 #[derive(Default)]
 struct CacheState {
-    blocks: HashMap<u64, Arc<[u8]>>,
+    blocks: HashMap<u64, Cached>,
+    /// Reads so far: the clock of `Cached::used`.
+    reads: u64,
     /// `Some` while planning: the missing blocks asked for so far.
     wanted: Option<BTreeSet<u64>>,
     /// `Some` while recording: every byte range read.
@@ -410,6 +429,21 @@ impl CacheState {
     /// The blocks of `ranges` not fetched yet.
     fn missing(&self, ranges: &[Range<u64>]) -> BTreeSet<u64> {
         blocks_of(ranges).filter(|b| !self.blocks.contains_key(b)).collect()
+    }
+
+    /// Drops the blocks read least recently until at most `keep` bytes remain, sparing hot blocks
+    /// and those of the latest read (a response must outlive the read that asked for it).
+    fn evict_to(&mut self, keep: u64) {
+        let mut by_age: Vec<(u64, u64)> = self.blocks.iter().filter(|(_, c)| !c.hot && c.used < self.reads).map(|(b, c)| (c.used, *b)).collect();
+        by_age.sort_unstable();
+        for (_, b) in by_age {
+            if self.transfer.held <= keep {
+                break;
+            }
+            if let Some(c) = self.blocks.remove(&b) {
+                self.transfer.held -= c.bytes.len() as u64;
+            }
+        }
     }
 }
 
@@ -440,9 +474,14 @@ fn blocks_of(ranges: &[Range<u64>]) -> impl Iterator<Item = u64> + '_ {
 }
 
 impl BlockCache {
-    /// An empty cache over a bundle of `size` bytes at `source`.
+    /// An empty cache over a bundle of `size` bytes at `source`, keeping [`CACHE_BUDGET`] bytes.
     pub fn new(source: Box<dyn RangeSource>, size: u64) -> Arc<BlockCache> {
-        Arc::new(BlockCache { source, size, state: Mutex::default() })
+        BlockCache::with_budget(source, size, CACHE_BUDGET)
+    }
+
+    /// An empty cache that keeps at most `budget` bytes of fetched blocks besides the opening's.
+    pub fn with_budget(source: Box<dyn RangeSource>, size: u64, budget: u64) -> Arc<BlockCache> {
+        Arc::new(BlockCache { source, size, budget, state: Mutex::default() })
     }
 
     fn state(&self) -> std::sync::MutexGuard<'_, CacheState> {
@@ -466,20 +505,34 @@ impl BlockCache {
         let mut st = self.state();
         st.transfer.requests += 1;
         st.transfer.bytes += bytes.len() as u64;
+        let used = st.reads;
         for (i, chunk) in bytes.chunks(BLOCK as usize).enumerate() {
             let at = start + i as u64 * BLOCK;
-            if chunk.len() as u64 == BLOCK || at + chunk.len() as u64 == self.size {
-                st.blocks.insert(at / BLOCK, chunk.into());
+            if (chunk.len() as u64 == BLOCK || at + chunk.len() as u64 == self.size) && !st.blocks.contains_key(&(at / BLOCK)) {
+                st.transfer.held += chunk.len() as u64;
+                st.blocks.insert(at / BLOCK, Cached { bytes: chunk.into(), used, hot: false });
             }
+        }
+        if st.transfer.held > self.budget {
+            st.evict_to(self.budget - self.budget / 4);
         }
         Ok(())
     }
 
-    /// Keeps blocks that came with another response (the hot section's copies).
-    fn keep<'a>(&self, blocks: impl IntoIterator<Item = (u64, &'a [u8])>) {
+    /// Keeps the hot section's copies of file blocks for good, and drops the blocks before
+    /// `files_start` (header and hot section): read once, to open.
+    fn open_with<'a>(&self, hot: impl IntoIterator<Item = (u64, &'a [u8])>, files_start: u64) {
         let mut st = self.state();
-        for (b, bytes) in blocks {
-            st.blocks.insert(b, bytes.into());
+        let opening: Vec<u64> = st.blocks.keys().copied().filter(|b| *b < files_start / BLOCK).collect();
+        for b in opening {
+            if let Some(c) = st.blocks.remove(&b) {
+                st.transfer.held -= c.bytes.len() as u64;
+            }
+        }
+        for (b, bytes) in hot {
+            if let Some(c) = st.blocks.insert(b, Cached { bytes: bytes.into(), used: 0, hot: true }) {
+                st.transfer.held -= c.bytes.len() as u64;
+            }
         }
     }
 
@@ -538,6 +591,7 @@ impl BlockCache {
         }
         {
             let mut st = self.state();
+            st.reads += 1;
             if let Some(log) = st.log.as_mut() {
                 log.push(range.clone());
             }
@@ -551,10 +605,13 @@ impl BlockCache {
                 self.fetch_blocks(missing)?;
             }
         }
-        let st = self.state();
+        let mut st = self.state();
+        let used = st.reads;
         let mut out = Vec::with_capacity((range.end - range.start) as usize);
         for b in range.start / BLOCK..=(range.end - 1) / BLOCK {
-            let block = st.blocks.get(&b).ok_or_else(not_fetched)?;
+            let cached = st.blocks.get_mut(&b).ok_or_else(not_fetched)?;
+            cached.used = used;
+            let block = &cached.bytes;
             let from = range.start.max(b * BLOCK) - b * BLOCK;
             let to = range.end.min(b * BLOCK + block.len() as u64) - b * BLOCK;
             out.extend_from_slice(block.get(from as usize..to as usize).ok_or_else(|| io::Error::new(io::ErrorKind::UnexpectedEof, "bundle block too short"))?);

@@ -324,12 +324,14 @@ impl Engine {
     }
 }
 
-/// The source's chaining terms with their frequency, title and keywords counting double.
+/// The source's chaining terms with their frequency, title and keywords counting double;
+/// English function words left out (in a mostly Chinese bundle they are rare, so their idf
+/// would make "to" and "and" the strongest evidence of an English need).
 fn source_tf(source: &PublicRecord) -> HashMap<String, f32> {
     let mut tf: HashMap<String, f32> = HashMap::new();
     for (i, text) in record_text(source).iter().enumerate() {
         let weight = if i < 2 { 2.0 } else { 1.0 };
-        for t in tokenize::terms(text).into_iter().filter(|t| t.chain) {
+        for t in tokenize::terms(text).into_iter().filter(|t| t.chain && !tokenize::is_stop_word(&t.text)) {
             *tf.entry(t.text).or_default() += weight;
         }
     }

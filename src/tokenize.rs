@@ -96,6 +96,28 @@ fn stem(word: &str) -> Cow<'_, str> {
     }
 }
 
+/// English function words: frequent in any English text, so they say nothing about what a
+/// record is about — yet in a mostly Chinese bundle they are rare and so weigh heavily. Words
+/// that are also technical abbreviations once lowercased stay out of the list (IT, AM, CAN, US,
+/// DOE — `does` stems to `doe`).
+const STOP_WORDS: &[&str] = &[
+    "a", "about", "above", "after", "again", "against", "all", "also", "an", "and", "any", "are", "as", "at", "be",
+    "because", "been", "before", "being", "below", "between", "both", "but", "by", "could", "did", "do", "down",
+    "during", "each", "either", "etc", "few", "for", "from", "further", "had", "has", "have", "having", "he", "her",
+    "here", "hers", "him", "his", "how", "i", "if", "in", "into", "is", "may", "might", "more", "most", "must", "my",
+    "no", "nor", "not", "of", "off", "on", "once", "only", "or", "other", "our", "ours", "out", "over", "own", "same",
+    "shall", "she", "should", "so", "some", "such", "than", "that", "the", "their", "theirs", "them", "then", "there",
+    "these", "they", "this", "those", "through", "to", "too", "under", "until", "up", "upon", "very", "via", "was",
+    "we", "were", "what", "when", "where", "which", "while", "who", "whom", "why", "will", "with", "within", "without",
+    "would", "you", "your", "yours",
+];
+
+/// Whether a search term (as [`terms`] gives it, stemmed) is an English function word.
+pub fn is_stop_word(term: &str) -> bool {
+    static STEMMED: std::sync::OnceLock<std::collections::HashSet<String>> = std::sync::OnceLock::new();
+    STEMMED.get_or_init(|| STOP_WORDS.iter().flat_map(|w| terms(w)).map(|t| t.text).collect()).contains(term)
+}
+
 /// Splits `text` into search terms (see the module docs for the rules).
 pub fn terms(text: &str) -> Vec<Term> {
     scan(text, true)
@@ -218,6 +240,17 @@ mod tests {
 
     fn texts(s: &str) -> Vec<String> {
         terms(s).into_iter().map(|t| t.text).collect()
+    }
+
+    #[test]
+    fn english_function_words_are_stop_words_in_their_stemmed_form() {
+        for w in ["The", "and", "TO", "with", "an", "this", "their", "was"] {
+            let t = terms(w);
+            assert!(is_stop_word(&t[0].text), "{w} → {:?}", t[0].text);
+        }
+        for w in ["coating", "nuclear", "PM2.5", "盐", "盐碱", "a1", "IT", "CAN", "DOE"] {
+            assert!(terms(w).iter().all(|t| !is_stop_word(&t.text)), "{w}");
+        }
     }
 
     #[test]

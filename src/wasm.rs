@@ -117,10 +117,11 @@ export interface Stats {
   facets: Facets;
   files: { name: string; offset: number; len: number; crc32: number }[];
 }
-/** What a lazily opened bundle has fetched so far. */
+/** What a lazily opened bundle has fetched so far, and the fetched bytes its cache holds now. */
 export interface Transfer {
   requests: number;
   bytes: number;
+  held: number;
 }
 /** Byte ranges `[start, end)` a lazy bundle needs before it can answer. */
 export interface Fetch {
@@ -319,7 +320,7 @@ impl Engine {
         cache.supply(offset(start, "start")?, bytes).map_err(|e| JsError::new(&format!("supply: {e}")))
     }
 
-    /// `{requests, bytes}` fetched so far by a lazily opened bundle, or `null`.
+    /// `{requests, bytes, held}` of a lazily opened bundle (see `Transfer`), or `null`.
     #[wasm_bindgen(unchecked_return_type = "Transfer | null")]
     pub fn transfer(&self) -> Result<JsValue, JsError> {
         to_js(&self.inner.transfer())

@@ -249,6 +249,25 @@ fn mode_conflict_trl_miss_and_expiry_count_against() {
 }
 
 #[test]
+fn english_function_words_are_no_evidence_in_a_match() {
+    let e = common::seeds();
+    let text = "Technology to facilitate nuclear forensics: the methods of the analysis and the tools for it are to be developed with the laboratories in the field.";
+    let by_text = |text: &str| {
+        e.match_records(&MatchRequest { text: Some(text.into()), tags: MatchTags { side: Some("need".into()), ..MatchTags::default() }, size: 10, ..MatchRequest::default() }).unwrap().hits
+    };
+    for h in by_text(text) {
+        let terms = &h.reasons[0].detail;
+        for word in terms.split([',', ' ']).filter(|w| !w.is_empty()) {
+            assert!(!["to", "the", "of", "and", "for", "be", "with", "in", "are"].contains(&word.to_lowercase().as_str()), "{} matched on {terms:?}", h.id);
+        }
+    }
+    // The words that carry meaning still match, function words around them or not.
+    let hits = by_text("a membrane for the forward osmosis of brines");
+    assert_eq!(hits[0].id, "R-2026-0053", "{hits:?}");
+    assert!(hits[0].reasons[0].detail.to_lowercase().contains("forward osmosis"), "{:?}", hits[0].reasons[0]);
+}
+
+#[test]
 fn match_a_result_to_needs() {
     let e = common::seeds();
     let res = e.match_records(&MatchRequest { id: Some("R-2026-0004".into()), size: 5, today: Some(TODAY.into()), ..MatchRequest::default() }).unwrap();

@@ -274,6 +274,8 @@ test("engine.js in Chromium", { skip, timeout: 120_000 }, async (t) => {
     assert.deepEqual(out.stats, whole.stats());
     assert.ok(out.fetched.bytes < cslBytes.length / 2, `${out.fetched.bytes} of ${cslBytes.length} bytes fetched`);
     assert.deepEqual(out.again, out.fetched, "repeated searches are answered from fetched blocks");
+    // The cache holds what the requests fetched, not the opening's header and hot section again.
+    assert.ok(out.fetched.held > 0 && out.fetched.held < out.fetched.bytes - out.opened.bytes + 65_536, JSON.stringify(out));
     assert.equal(served, out.fetched.bytes, "the engine counts what the server sent");
     assert.equal(other.seeds.lazy, false, "a small bundle comes whole");
     assert.equal(other.ignored.lazy, false, "without Range support the bundle comes whole");
