@@ -15,7 +15,8 @@
 //! min(1, text ÷ 18), so a candidate that shares only tags with the source stays near the
 //! bottom; penalties (TRL miss, mode conflict, expired) always count in full.
 //!
-//! Candidates are the top BM25 hits for the source's strongest terms on the other side.
+//! Candidates are the top BM25 hits for the source's strongest terms on the other side; English
+//! function words are not among a source's terms ([`tokenize::is_stop_word`]).
 
 use std::collections::{HashMap, HashSet};
 
