@@ -440,7 +440,14 @@ impl CacheState {
             if self.transfer.held <= keep {
                 break;
             }
-            if let Some(c) = self.blocks.remove(&b) {
+            self.forget(b);
+        }
+    }
+
+    /// Drops block `b` if it is cached, and its bytes from those held.
+    fn forget(&mut self, b: u64) {
+        if let Some(c) = self.blocks.remove(&b) {
+            if !c.hot {
                 self.transfer.held -= c.bytes.len() as u64;
             }
         }
@@ -525,14 +532,11 @@ impl BlockCache {
         let mut st = self.state();
         let opening: Vec<u64> = st.blocks.keys().copied().filter(|b| *b < files_start / BLOCK).collect();
         for b in opening {
-            if let Some(c) = st.blocks.remove(&b) {
-                st.transfer.held -= c.bytes.len() as u64;
-            }
+            st.forget(b);
         }
         for (b, bytes) in hot {
-            if let Some(c) = st.blocks.insert(b, Cached { bytes: bytes.into(), used: 0, hot: true }) {
-                st.transfer.held -= c.bytes.len() as u64;
-            }
+            st.forget(b);
+            st.blocks.insert(b, Cached { bytes: bytes.into(), used: 0, hot: true });
         }
     }
 
@@ -553,7 +557,6 @@ impl BlockCache {
         }
         Ok(())
     }
-
 
     /// Runs `f` in planning mode and returns the block runs it asked for and did not find.
     pub fn plan<T>(&self, f: impl FnOnce() -> T) -> (T, Vec<Range<u64>>) {
