@@ -17,6 +17,7 @@ T="${BENCH_TMP:-/tmp/techmatch-bench}"
 RUNS="${RUNS:-3}"          # builds: best wall time of RUNS
 LAT_RUNS="${LAT_RUNS:-5}"  # evals: best p50 and best p95 of LAT_RUNS (the machine may be shared)
 SYNTH_RECORDS="${SYNTH_RECORDS:-100000}"
+TODAY="${TODAY:-2026-11-21}" # matches: a fixed day for open/expired (the tests' day), so figures repeat
 mkdir -p "$T"
 log() { printf '[native.sh %s] %s\n' "$(date +%H:%M:%S)" "$*" >&2; }
 
@@ -185,8 +186,8 @@ for variant in uni-bi bi; do
 done
 
 log "match quality on the seeds"
-read -r mt_p50 mt_p95 mt_ndcg mt_mrr mt_rec mt_judged _ _ < <(run_eval match_text "$T/seeds/techmatch.bundle" --queries "$T/seed_match.tsv" --mode match --qrels "$ROOT/seeds/judgements.tsv" --limit 100)
-read -r mi_p50 mi_p95 mi_ndcg mi_mrr mi_rec mi_judged _ _ < <(run_eval match_id "$T/seeds/techmatch.bundle" --queries "$T/seed_match_id.tsv" --mode match-id --qrels "$ROOT/seeds/judgements.tsv" --limit 100)
+read -r mt_p50 mt_p95 mt_ndcg mt_mrr mt_rec mt_judged _ _ < <(run_eval match_text "$T/seeds/techmatch.bundle" --queries "$T/seed_match.tsv" --mode match --qrels "$ROOT/seeds/judgements.tsv" --limit 100 --today "$TODAY")
+read -r mi_p50 mi_p95 mi_ndcg mi_mrr mi_rec mi_judged _ _ < <(run_eval match_id "$T/seeds/techmatch.bundle" --queries "$T/seed_match_id.tsv" --mode match-id --qrels "$ROOT/seeds/judgements.tsv" --limit 100 --today "$TODAY")
 
 # ---- report ---------------------------------------------------------------------------------
 MEM_KB=$(awk '/MemTotal/ {print $2}' /proc/meminfo)

@@ -113,6 +113,10 @@ enum Command {
         /// Share of each query word's terms a record must hold (0: any one).
         #[arg(long)]
         min_match: Option<f32>,
+        /// Today's date for matches' open/expired evidence (YYYY-MM-DD; default: the clock), so
+        /// that a match evaluation gives the same figures on any day.
+        #[arg(long)]
+        today: Option<String>,
     },
     /// Serve a directory on 127.0.0.1 with HTTP Range support (for the demo and tests).
     Serve {
@@ -170,6 +174,13 @@ impl<E: std::fmt::Display> From<E> for Failure {
 }
 
 fn main() -> ExitCode {
+    // A reader that stops early (`techmatch search … | head`) closes the pipe: end quietly, as
+    // Unix tools do, rather than panic on the next line printed.
+    #[cfg(unix)]
+    // SAFETY: restores the default action of one signal before any thread is started.
+    unsafe {
+        libc::signal(libc::SIGPIPE, libc::SIG_DFL);
+    }
     let cli = Cli::parse();
     let bundle = match &cli.command {
         Command::Search { bundle, .. } | Command::Match { bundle, .. } | Command::Inspect { bundle, .. } | Command::Eval { bundle, .. } => Some(bundle.clone()),
@@ -261,7 +272,7 @@ fn run(command: Command) -> Result<(), Failure> {
             }
             Ok(())
         }
-        Command::Eval { bundle, queries, mode, qrels, run, limit, variant, verbatim_boost, min_match } => {
+        Command::Eval { bundle, queries, mode, qrels, run, limit, variant, verbatim_boost, min_match, today } => {
             let mut engine = open_bundle(&bundle)?;
             engine.options.unigrams = variant == Variant::UniBi;
             if let Some(b) = verbatim_boost {
@@ -270,7 +281,7 @@ fn run(command: Command) -> Result<(), Failure> {
             if let Some(m) = min_match {
                 engine.options.min_match = m;
             }
-            evaluate(&engine, &queries, mode, qrels.as_deref(), run.as_deref(), limit)
+            evaluate(&engine, &queries, mode, qrels.as_deref(), run.as_deref(), limit, today)
         }
         Command::Serve { dir, port, host } => serve::serve(&dir, &host, port).map_err(Failure::from),
     }
@@ -323,7 +334,7 @@ fn build(inputs: &[PathBuf], out: &Path, map: Option<&Path>, skip_invalid: bool)
     Ok(())
 }
 
-fn evaluate(engine: &Engine, queries: &Path, mode: Mode, qrels: Option<&Path>, run: Option<&Path>, limit: usize) -> Result<(), Failure> {
+fn evaluate(engine: &Engine, queries: &Path, mode: Mode, qrels: Option<&Path>, run: Option<&Path>, limit: usize, today: Option<String>) -> Result<(), Failure> {
     let text = std::fs::read_to_string(queries).map_err(|e| format!("{}: {e}", queries.display()))?;
     let mut runs: HashMap<String, Vec<String>> = HashMap::new();
     let mut trec = String::new();
@@ -337,7 +348,7 @@ fn evaluate(engine: &Engine, queries: &Path, mode: Mode, qrels: Option<&Path>, r
         let ranked: Vec<(String, f32)> = match mode {
             Mode::Search => engine.rank(q, limit)?,
             Mode::Match | Mode::MatchId => {
-                let mut req = MatchRequest { size: limit, ..MatchRequest::default() };
+                let mut req = MatchRequest { size: limit, today: today.clone(), ..MatchRequest::default() };
                 if mode == Mode::Match {
                     req.text = Some(q.to_string());
                 } else {

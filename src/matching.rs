@@ -1,8 +1,11 @@
 //! Matching: ranks the other side for a need or a result, with a score and the reasons for it.
 //!
 //! Score (0–100) = text + tags, each part reported as a reason with its contribution:
-//! - `terms`: up to 60 = 60 × (½ · BM25 ÷ best candidate's BM25 + ½ · share of the source's
-//!   term weight (tf × idf) that the candidate contains); the detail lists matched phrases.
+//! - `terms`: up to 60 = 60 × (½ · BM25 ÷ best candidate's BM25 × anchor + ½ · share), where
+//!   share is the part of the weight (tf × idf) of the source's 40 strongest terms that the
+//!   candidate contains — terms no record holds count too — and anchor = min(1, the largest
+//!   share among the candidates ÷ ½), so the best of poor candidates stays a poor match; the
+//!   detail lists matched phrases.
 //! - `industry` +12 when they share an industry; `field` +8 when they share a technology field.
 //! - `trl_fit` +8 when the result's TRL lies in the need's range; `trl_miss` −4 per level
 //!   outside it (at most −12).
@@ -53,6 +56,11 @@ const OPEN_POINTS: f32 = 4.0;
 const EXPIRED_POINTS: f32 = -10.0;
 const SAME_CITY_POINTS: f32 = 3.0;
 const SAME_PROVINCE_POINTS: f32 = 2.0;
+/// The share of a source's term weight from which the best candidate's BM25 counts in full: on the
+/// seeds, the best candidate of a need holds 0.52 at the median (a need states a problem, a result
+/// its solution, so even the right pair shares half its words); an English need matched into a
+/// Chinese bundle, 0.13.
+const FULL_SHARE: f32 = 0.5;
 /// Text points from which tag evidence counts in full (30% of [`TEXT_POINTS`]).
 const TAG_GATE_POINTS: f32 = 18.0;
 
@@ -215,21 +223,27 @@ impl Engine {
             (None, Some(text)) => free_source(text, &req.tags)?,
             _ => return Err(Error::Request("give either id or text".into())),
         };
-        let terms = self.source_terms(&source)?;
+        let (terms, profile) = self.source_terms(&source)?;
         if terms.is_empty() {
             return Ok(MatchResponse { hits: Vec::new() });
         }
         let source_is_need = source.kind().is_demand();
         let candidates = self.candidates(&terms, source_is_need, &source.id, req.size)?;
         let best_bm25 = candidates.first().map_or(1.0, |c| c.0).max(f32::EPSILON);
-        let total_weight: f32 = terms.iter().map(|t| t.weight).sum();
-        let mut hits = Vec::with_capacity(candidates.len());
+        let mut scored = Vec::with_capacity(candidates.len());
         for (bm25, addr) in candidates {
             let target = self.record_at(addr)?;
             let target_terms: HashSet<String> = record_text(&target).iter().flat_map(|s| tokenize::terms(s)).filter(|t| t.chain).map(|t| t.text).collect();
             let matched: HashSet<&str> = terms.iter().filter(|t| target_terms.contains(&t.text)).map(|t| t.text.as_str()).collect();
-            let coverage = terms.iter().filter(|t| matched.contains(t.text.as_str())).map(|t| t.weight).sum::<f32>() / total_weight;
-            let text_points = TEXT_POINTS * (0.5 * bm25 / best_bm25 + 0.5 * coverage);
+            let coverage = terms.iter().filter(|t| matched.contains(t.text.as_str())).map(|t| t.weight).sum::<f32>() / profile;
+            scored.push((bm25, target, matched, coverage));
+        }
+        // BM25 ranks the candidates against each other; the largest share any of them holds anchors
+        // that half, so the best of poor candidates is not a good match.
+        let anchor = (scored.iter().map(|c| c.3).fold(0.0, f32::max) / FULL_SHARE).min(1.0);
+        let mut hits = Vec::with_capacity(scored.len());
+        for (bm25, target, matched, coverage) in scored {
+            let text_points = TEXT_POINTS * (0.5 * bm25 / best_bm25 * anchor + 0.5 * coverage);
             let mut reasons = vec![reason("terms", matched_phrases(&source, &matched, &terms).join(", "), text_points)];
             let (need, result) = if source_is_need { (&source, &target) } else { (&target, &source) };
             let gate = (text_points / TAG_GATE_POINTS).min(1.0);
@@ -263,7 +277,7 @@ impl Engine {
                 let _ = body.get_term_info(&Term::from_field_text(self.fields.body, &text));
             }
         }
-        let Ok(terms) = self.source_terms(&source) else { return };
+        let Ok((terms, _)) = self.source_terms(&source) else { return };
         let query = self.candidate_query(&terms, source.kind().is_demand(), &source.id);
         self.warm_terms(&[&query]);
         if let Ok(found) = self.candidates(&terms, source.kind().is_demand(), &source.id, req.size) {
@@ -273,22 +287,28 @@ impl Engine {
         }
     }
 
-    /// The source's chaining terms weighted by tf (title and keywords count double) × idf, strongest first.
-    fn source_terms(&self, source: &PublicRecord) -> Result<Vec<SourceTerm>, Error> {
+    /// The source's chaining terms that some record holds, weighted by tf (title and keywords count
+    /// double) × idf, strongest first; and the weight of the source's [`MAX_TERMS`] strongest terms,
+    /// held or not, which a candidate's share is measured against (a term no record holds weighs as
+    /// much as the rarest held one: it is part of what the source asks, and nobody offers it).
+    fn source_terms(&self, source: &PublicRecord) -> Result<(Vec<SourceTerm>, f32), Error> {
         let n = self.searcher.num_docs() as f32;
         let tf = source_tf(source);
         let mut terms = Vec::with_capacity(tf.len());
+        let mut weights = Vec::with_capacity(tf.len());
         for (text, f) in tf {
             let df = self.searcher.doc_freq(&Term::from_field_text(self.fields.body, &text)).map_err(|e| Error::Index(e.to_string()))? as f32;
-            if df == 0.0 {
-                continue;
+            let weight = (1.0 + f.ln()) * (1.0 + (n - df.max(1.0) + 0.5) / (df.max(1.0) + 0.5)).ln();
+            weights.push(weight);
+            if df > 0.0 {
+                terms.push(SourceTerm { text, weight });
             }
-            let idf = (1.0 + (n - df + 0.5) / (df + 0.5)).ln();
-            terms.push(SourceTerm { text, weight: (1.0 + f.ln()) * idf });
         }
         terms.sort_by(|a, b| b.weight.total_cmp(&a.weight).then_with(|| a.text.cmp(&b.text)));
         terms.truncate(MAX_TERMS);
-        Ok(terms)
+        weights.sort_by(|a, b| b.total_cmp(a));
+        let profile = weights.iter().take(MAX_TERMS).sum();
+        Ok((terms, profile))
     }
 
     /// Top BM25 candidates on the other side for the weighted terms.

@@ -138,6 +138,48 @@ fn eval_writes_a_trec_run_and_scores_it() {
     assert!(stdout.contains("nDCG@10 0.9299  MRR@10 1.0000  Recall@100 1.0000  (2 judged queries)"), "{stdout}");
 }
 
+/// A match evaluation takes its day from `--today`, so its figures do not drift as deadlines pass.
+#[test]
+fn match_eval_uses_the_given_day() {
+    let dir = tempfile::tempdir().unwrap();
+    let bundle = common::root().join("index/techmatch.bundle");
+    let queries = temp_file(&dir, "q.tsv", b"N-2026-0001\tN-2026-0001\n");
+    let run_on = |day: &str| {
+        let run = dir.path().join(format!("{day}.trec"));
+        let out = techmatch(&["eval", p(&bundle), "--mode", "match-id", "--queries", p(&queries), "--run", p(&run), "--limit", "3", "--today", day]);
+        assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+        std::fs::read_to_string(&run).unwrap()
+    };
+    let before = run_on("2000-01-01");
+    assert_eq!(before, run_on("2000-01-01"), "the same day gives the same run");
+    // Long past every deadline, the need is expired: its matches lose points.
+    let after = run_on("2099-01-01");
+    let top = |trec: &str| trec.lines().next().unwrap().split(' ').nth(4).unwrap().parse::<f32>().unwrap();
+    assert!(top(&after) < top(&before), "{before}\n{after}");
+    let bad = techmatch(&["eval", p(&bundle), "--mode", "match-id", "--queries", p(&queries), "--today", "30.11.2026"]);
+    assert_eq!(bad.status.code(), Some(1), "{}", String::from_utf8_lossy(&bad.stderr));
+    assert!(String::from_utf8_lossy(&bad.stderr).contains("30.11.2026"));
+}
+
+/// `techmatch search … | head` closes the pipe early: the CLI ends quietly, it does not report
+/// a panic (or blame the bundle).
+#[test]
+#[cfg(unix)]
+fn a_reader_closing_the_pipe_ends_the_cli_quietly() {
+    use std::os::unix::process::ExitStatusExt;
+    let bundle = common::root().join("index/techmatch.bundle");
+    let mut child = Command::new(env!("CARGO_BIN_EXE_techmatch"))
+        .args(["search", p(&bundle), "", "--limit", "100"])
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    drop(child.stdout.take()); // the reader is gone before the first line
+    let out = child.wait_with_output().unwrap();
+    assert_eq!(out.status.signal(), Some(13), "ended by SIGPIPE, as `cat` would: {:?}", out.status);
+    assert!(out.stderr.is_empty(), "{}", String::from_utf8_lossy(&out.stderr));
+}
+
 #[test]
 fn help_shows_examples() {
     let out = techmatch(&["--help"]);

@@ -267,6 +267,25 @@ fn english_function_words_are_no_evidence_in_a_match() {
     assert!(hits[0].reasons[0].detail.to_lowercase().contains("forward osmosis"), "{:?}", hits[0].reasons[0]);
 }
 
+/// The best of poor candidates is a poor match: a need whose words the bundle mostly lacks scores
+/// low even for the candidate holding its one common word, while a need the bundle answers scores high.
+#[test]
+fn a_need_the_bundle_barely_shares_words_with_is_a_weak_match() {
+    let e = common::seeds();
+    let by_text = |text: &str| {
+        e.match_records(&MatchRequest { text: Some(text.into()), tags: MatchTags { side: Some("need".into()), ..MatchTags::default() }, size: 5, ..MatchRequest::default() }).unwrap().hits
+    };
+    let lasers = by_text("Cost reduction of ultrafast fiber laser components: femtosecond pulse amplifiers, chirped Bragg gratings, saturable absorber mirrors and polarization-maintaining fiber couplers at a lower cost.");
+    assert!(!lasers.is_empty(), "the shared word still finds candidates");
+    for h in &lasers {
+        assert!(h.score < 15.0, "{} scores {} on {:?}", h.id, h.score, h.reasons[0].detail);
+    }
+    let osmosis = by_text("High-flux forward osmosis membrane to concentrate industrial brines and recover water at low energy cost");
+    assert_eq!(osmosis[0].id, "R-2026-0053");
+    assert!(osmosis[0].score > 45.0, "{:?}", osmosis[0]);
+    assert!(osmosis[1].score < osmosis[0].score / 3.0, "{:?}", osmosis[1]);
+}
+
 #[test]
 fn match_a_result_to_needs() {
     let e = common::seeds();
