@@ -24,6 +24,7 @@ struct Cli {
 const EXAMPLES: &str = "Examples:
   techmatch build seeds/needs.jsonl seeds/results.jsonl --out index
   techmatch build ../shared/data/csl/eval_corpus.jsonl --map seeds/maps/csl.toml --out /tmp/csl
+  techmatch build papers.jsonl seeds/results.jsonl --map papers.jsonl=seeds/maps/csl.toml --out /tmp/mixed
   techmatch search index/techmatch.bundle '盐碱地 改良' --kind result --filter industries=现代农业 --trl 4-9
   techmatch match index/techmatch.bundle --id N-2026-0001 --json
   techmatch eval /tmp/csl/techmatch.bundle --queries ../shared/data/csl/queries_keyword.tsv --qrels ../shared/data/csl/qrels_keyword.tsv
@@ -38,9 +39,10 @@ enum Command {
         inputs: Vec<PathBuf>,
         #[arg(long)]
         out: PathBuf,
-        /// TOML field mapping applied to every input.
-        #[arg(long)]
-        map: Option<PathBuf>,
+        /// TOML field mapping: `MAP` for every input, or `INPUT=MAP` for one of them (repeat
+        /// for more); inputs without a mapping of their own take the `MAP` given for all.
+        #[arg(long = "map", value_name = "[INPUT=]MAP")]
+        maps: Vec<String>,
         /// Build from the valid records and only list the invalid ones.
         #[arg(long)]
         skip_invalid: bool,
@@ -205,7 +207,7 @@ fn main() -> ExitCode {
 
 fn run(command: Command) -> Result<(), Failure> {
     match command {
-        Command::Build { inputs, out, map, skip_invalid } => build(&inputs, &out, map.as_deref(), skip_invalid),
+        Command::Build { inputs, out, maps, skip_invalid } => build(&inputs, &out, &maps, skip_invalid),
         Command::Search { bundle, query, kind, filters, trl, open, sort, page, out: Answer { limit, today, json } } => {
             let engine = open_bundle(&bundle)?;
             let mut req = SearchRequest { q: query, kind, open, page, size: limit, today, ..SearchRequest::default() };
@@ -297,17 +299,43 @@ fn parse_trl(s: &str) -> Option<TrlRange> {
     Some(TrlRange { min: p(a).ok()?, max: p(b).ok()? })
 }
 
+/// The mapping of each input from the `--map` arguments: `INPUT=MAP` (INPUT as given among the
+/// inputs) for one input, a bare `MAP` for all the others; each file is loaded once.
+fn load_mappings(inputs: &[PathBuf], maps: &[String]) -> Result<Vec<Option<Mapping>>, Failure> {
+    let mut all: Option<&str> = None;
+    let mut own: HashMap<&Path, &str> = HashMap::new();
+    for arg in maps {
+        let target = arg.split_once('=').filter(|(input, _)| inputs.iter().any(|i| i.as_path() == Path::new(input)));
+        let (to, duplicate) = match target {
+            Some((input, map)) => (input, own.insert(Path::new(input), map).is_some()),
+            None if Path::new(arg).exists() || !arg.contains('=') => ("every input", all.replace(arg).is_some()),
+            None => return Err(Failure(2, format!("--map {arg}: {} is not one of the inputs", arg.split_once('=').map_or(arg.as_str(), |x| x.0)))),
+        };
+        if duplicate {
+            return Err(Failure(2, format!("--map {arg}: a mapping for {to} was already given")));
+        }
+    }
+    let mut loaded: HashMap<&str, Mapping> = HashMap::new();
+    for file in own.values().copied().chain(all) {
+        if !loaded.contains_key(file) {
+            loaded.insert(file, Mapping::load(Path::new(file)).map_err(|e| Failure(2, e))?);
+        }
+    }
+    Ok(inputs.iter().map(|i| own.get(i.as_path()).copied().or(all).map(|f| loaded[f].clone())).collect())
+}
+
 fn open_bundle(path: &Path) -> Result<Engine, Failure> {
     let bytes = std::fs::read(path).map_err(|e| Failure(1, format!("{}: {e}", path.display())))?;
     let bundle = Bundle::parse(OwnedBytes::new(bytes)).map_err(|e| Failure(1, format!("{}: {e}", path.display())))?;
     Engine::open(bundle).map_err(|e| Failure(1, format!("{}: {e}", path.display())))
 }
 
-fn build(inputs: &[PathBuf], out: &Path, map: Option<&Path>, skip_invalid: bool) -> Result<(), Failure> {
+fn build(inputs: &[PathBuf], out: &Path, maps: &[String], skip_invalid: bool) -> Result<(), Failure> {
     let started = Instant::now();
-    let mapping = map.map(Mapping::load).transpose().map_err(|e| Failure(2, e))?;
+    let mappings = load_mappings(inputs, maps)?;
+    let sources: Vec<pipeline::Source> = inputs.iter().zip(&mappings).map(|(path, m)| pipeline::Source { path: path.clone(), mapping: m.as_ref() }).collect();
     let bar = indicatif::ProgressBar::hidden();
-    let built = pipeline::build(inputs, mapping.as_ref(), &|total, done| {
+    let built = pipeline::build_sources(&sources, &|total, done| {
         if total > 2000 && std::io::stderr().is_terminal() && bar.is_hidden() {
             bar.set_draw_target(indicatif::ProgressDrawTarget::stderr());
             bar.set_length(total);

@@ -23,18 +23,32 @@ pub struct Built {
     pub confidential: String,
 }
 
-/// Reads, validates and indexes `inputs`; the bundle holds the valid records.
+/// One input file and the mapping its columns are read with, if any.
+pub struct Source<'a> {
+    pub path: PathBuf,
+    pub mapping: Option<&'a Mapping>,
+}
+
+/// Reads, validates and indexes `inputs`, all read with the same `mapping`; see [`build_sources`].
+pub fn build(inputs: &[PathBuf], mapping: Option<&Mapping>, progress: &dyn Fn(u64, u64)) -> Built {
+    let sources: Vec<Source> = inputs.iter().map(|path| Source { path: path.clone(), mapping }).collect();
+    build_sources(&sources, progress)
+}
+
+/// Reads, validates and indexes `sources`, each with its own mapping (and that mapping's
+/// `allow_missing` and `limits`); ids must be unique across all of them. The bundle holds the
+/// valid records.
 ///
 /// `progress(total, done)` is called as records are indexed.
-pub fn build(inputs: &[PathBuf], mapping: Option<&Mapping>, progress: &dyn Fn(u64, u64)) -> Built {
-    let allow: BTreeSet<String> = mapping.iter().flat_map(|m| m.allow_missing.iter().cloned()).collect();
-    let limits = mapping.map(|m| m.limits.clone()).unwrap_or_default();
-    let mut validator = Validator::new(allow, limits);
+pub fn build_sources(sources: &[Source], progress: &dyn Fn(u64, u64)) -> Built {
+    let mut validator = Validator::new(BTreeSet::new(), BTreeMap::new());
     let mut problems = Vec::new();
     let mut records = Vec::new();
     let mut read = 0;
-    for input in inputs {
-        let ingested = ingest::read_file(input, mapping);
+    for source in sources {
+        validator.allow_missing = source.mapping.iter().flat_map(|m| m.allow_missing.iter().cloned()).collect();
+        validator.limits = source.mapping.map(|m| m.limits.clone()).unwrap_or_default();
+        let ingested = ingest::read_file(&source.path, source.mapping);
         problems.extend(ingested.problems);
         read += ingested.records.len();
         for raw in &ingested.records {

@@ -138,6 +138,40 @@ fn eval_writes_a_trec_run_and_scores_it() {
     assert!(stdout.contains("nDCG@10 0.9299  MRR@10 1.0000  Recall@100 1.0000  (2 judged queries)"), "{stdout}");
 }
 
+/// A portal merges sources with different layouts: `--map INPUT=MAP` reads one input with its own
+/// mapping (and only that input gets the mapping's `allow_missing`), the others as they are.
+#[test]
+fn each_input_can_have_its_own_mapping() {
+    let dir = tempfile::tempdir().unwrap();
+    let papers = temp_file(&dir, "papers.jsonl", json!({"docid": "d1", "title": "盐碱地改良的微生物菌剂", "abstract": "筛选耐盐菌株，改良滨海盐碱土。", "keywords": ["盐碱地"], "discipline": "农业资源利用"}).to_string().as_bytes());
+    let native = temp_file(&dir, "results.jsonl", format!("{}\n", result_json("R1", json!({}))).as_bytes());
+    let csl_map = common::root().join("seeds/maps/csl.toml");
+    let mapped = format!("{}={}", p(&papers), p(&csl_map));
+    let out = techmatch(&["build", p(&papers), p(&native), "--map", &mapped, "--out", p(dir.path())]);
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    let bundle = dir.path().join("techmatch.bundle");
+    let hits = stdout_json(&techmatch(&["search", p(&bundle), "盐碱地", "--json"]));
+    assert_eq!(hits["hits"][0]["id"], "d1", "{hits}");
+    assert_eq!(hits["hits"][0]["tags"]["industries"], json!(["节能环保产业"]), "the paper went through its mapping: {hits}");
+    assert_eq!(stdout_json(&techmatch(&["search", p(&bundle), "环氧", "--json"]))["hits"][0]["id"], "R1");
+
+    // The mapping's allow_missing is not lent to the other input: a native result without a holder is refused.
+    let no_holder = temp_file(&dir, "bad.jsonl", format!("{}\n", result_json("R2", json!({"holder": null}))).as_bytes());
+    let out = techmatch(&["build", p(&papers), p(&no_holder), "--map", &mapped, "--out", p(dir.path())]);
+    assert_eq!(out.status.code(), Some(2));
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(err.contains("bad.jsonl:1") && err.contains("R2") && err.contains("holder"), "{err}");
+
+    for (map, says) in [
+        (format!("elsewhere.jsonl={}", p(&csl_map)), "elsewhere.jsonl is not one of the inputs"),
+        (mapped.clone(), "a mapping for"),
+    ] {
+        let out = techmatch(&["build", p(&papers), p(&native), "--map", &mapped, "--map", &map, "--out", p(dir.path())]);
+        assert_eq!(out.status.code(), Some(2), "{map}");
+        assert!(String::from_utf8_lossy(&out.stderr).contains(says), "{}", String::from_utf8_lossy(&out.stderr));
+    }
+}
+
 /// A match evaluation takes its day from `--today`, so its figures do not drift as deadlines pass.
 #[test]
 fn match_eval_uses_the_given_day() {
