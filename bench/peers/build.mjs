@@ -92,11 +92,11 @@ async function buildFlex(records, dir) {
 }
 
 /**
- * Builds `engine`'s index of `inputs` (JSONL files; `map` a techmatch mapping for them) into
+ * Builds `engine`'s index of `inputs` (JSONL files; `maps` techmatch `--map` arguments for them) into
  * `dir`/`engine`/. techmatch builds first, with --skip-invalid; the peers index exactly the records it
  * kept. Returns {engine, ms, raw, files, records}.
  */
-export async function build(engine, { inputs, map, dir, cli }) {
+export async function build(engine, { inputs, maps = [], dir, cli }) {
   const out = path.join(dir, engine);
   fs.rmSync(out, { recursive: true, force: true });
   fs.mkdirSync(out, { recursive: true });
@@ -109,7 +109,7 @@ export async function build(engine, { inputs, map, dir, cli }) {
   };
   const t0 = performance.now();
   if (engine === "techmatch") {
-    const args = ["build", ...inputs, "--skip-invalid", "--out", out, ...(map ? ["--map", map] : [])];
+    const args = ["build", ...inputs, "--skip-invalid", "--out", out, ...maps.flatMap((m) => ["--map", m])];
     const { status, stderr, error } = spawnSync(cli, args, { encoding: "utf8", stdio: ["ignore", "ignore", "pipe"], maxBuffer: 256 << 20 });
     if (status !== 0) throw new Error(`${cli} ${args.join(" ")}: ${error ?? stderr}`);
     const ms = performance.now() - t0;

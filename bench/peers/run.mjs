@@ -11,8 +11,9 @@
 //   node bench/peers/run.mjs --from OUT/results.json [--out DIR]     # the report again, no measuring
 //
 // Corpora: `seeds` (seeds/needs.jsonl + results.jsonl), `csl` (../shared/data/csl/corpus.jsonl),
-// `synthN` (bench/synth.py --records N; at 100,000 run only techmatch and Pagefind: FlexSearch's one-file
-// export, ~730 MB by extrapolation, would exceed V8's largest string). Speed uses the CSL keyword queries on every corpus; quality
+// `cslN` (the CSL papers plus synthetic needs and results from bench/synth.py up to N records: csl100000),
+// `synthN` (bench/synth.py --records N). At 100,000 records FlexSearch cannot take part: its one-file
+// export, ~730 MB by extrapolation, would exceed V8's largest string. Speed uses the CSL keyword queries on every corpus; quality
 // builds ../shared/data/csl/eval_corpus.jsonl (keywords held out) and scores all engines with score.mjs.
 // `--sbir` adds `techmatch match` over the SBIR needs (long English texts) against a mixed bundle.
 import { execFileSync } from "node:child_process";
@@ -20,7 +21,7 @@ import fs from "node:fs";
 import path from "node:path";
 
 import { gitRev, loadavg, machineRows, median, pct, ROOT } from "../lib/browser-kit.mjs";
-import { build, closeBuilders, ENGINES as ALL } from "./build.mjs";
+import { build, closeBuilders, ENGINES as ALL, readJsonl } from "./build.mjs";
 import { coldRun, launch, longestTask, preload, rankAll, serve, snapshot, timedPass, warmPage } from "./harness.mjs";
 import { evaluate, parseQrels, readQueries } from "./score.mjs";
 import { sbirReport } from "./sbir.mjs";
@@ -63,13 +64,24 @@ const SITE = path.join(opts.work, "site");
 
 function corpus(name) {
   if (name === "seeds") return { name, inputs: ["seeds/needs.jsonl", "seeds/results.jsonl"].map((f) => path.join(ROOT, f)) };
-  if (name === "csl") return { name, inputs: [path.join(CSL, "corpus.jsonl")], map: path.join(ROOT, "seeds/maps/csl.toml") };
-  if (name === "csl-eval") return { name, inputs: [path.join(CSL, "eval_corpus.jsonl")], map: path.join(ROOT, "seeds/maps/csl.toml") };
-  const n = name.match(/^synth(\d+)$/)?.[1];
+  const cslMap = path.join(ROOT, "seeds/maps/csl.toml");
+  if (name === "csl") return { name, inputs: [path.join(CSL, "corpus.jsonl")], maps: [cslMap] };
+  if (name === "csl-eval") return { name, inputs: [path.join(CSL, "eval_corpus.jsonl")], maps: [cslMap] };
+  const [, kind, n] = name.match(/^(synth|csl)(\d+)$/) ?? [];
   if (!n) throw new Error(`unknown corpus ${name}`);
-  const file = path.join(opts.work, `${name}.jsonl`);
-  if (!fs.existsSync(file)) execFileSync("python3", [path.join(ROOT, "bench/synth.py"), "--records", n, "--out", file], { stdio: "inherit" });
-  return { name, inputs: [file] };
+  if (kind === "synth") return { name, inputs: [synth(Number(n))] };
+  // The CSL papers (through their mapping) plus synthetic needs and results up to n records.
+  const papers = path.join(CSL, "corpus.jsonl");
+  const fill = Number(n) - readJsonl(papers).length;
+  if (fill <= 0) throw new Error(`${name}: the CSL corpus alone has more than ${n} records`);
+  return { name, inputs: [papers, synth(fill)], maps: [`${papers}=${cslMap}`] };
+}
+
+/** bench/synth.py's first `n` records (deterministic), generated once into the work directory. */
+function synth(n) {
+  const file = path.join(opts.work, `synth${n}.jsonl`);
+  if (!fs.existsSync(file)) execFileSync("python3", [path.join(ROOT, "bench/synth.py"), "--records", String(n), "--out", file], { stdio: "inherit" });
+  return file;
 }
 
 const queries = readQueries(path.join(CSL, "queries_keyword.tsv")).slice(0, opts.queries);
@@ -88,7 +100,7 @@ async function measure() {
     fs.mkdirSync(dir, { recursive: true });
     results.corpora[c.name] = { builds: {} };
     for (const engine of ENGINES) {
-      const b = await build(engine, { inputs: c.inputs, map: c.map, dir, cli: opts.cli });
+      const b = await build(engine, { inputs: c.inputs, maps: c.maps, dir, cli: opts.cli });
       results.corpora[c.name].builds[engine] = b;
       results.corpora[c.name].records = b.records;
       log(`${c.name}: ${engine} built ${b.records} records in ${(b.ms / 1000).toFixed(1)} s, ${b.files} files, ${b.raw} B`);
