@@ -5,7 +5,7 @@
 // stdout and in OUT/report.md, raw figures in OUT/results.json, SVG plots in OUT/; OUT defaults to
 // bench/peers/report, whose committed copy BENCHMARKS.md cites).
 //
-//   node bench/peers/run.mjs [--corpora seeds,csl,synth20000] [--queries N] [--cold-runs 3]
+//   node bench/peers/run.mjs [--corpora seeds,csl,csl100000] [--queries N] [--cold-runs 3]
 //        [--warm-passes 2] [--next 100] [--engines techmatch,pagefind,…] [--no-quality] [--sbir]
 //        [--work /tmp/techmatch-peers] [--out DIR] [--cli PATH]
 //   node bench/peers/run.mjs --from OUT/results.json [--out DIR]     # the report again, no measuring
@@ -28,7 +28,7 @@ import { sbirReport } from "./sbir.mjs";
 import { lineChart } from "./svg.mjs";
 
 const CSL = path.resolve(ROOT, "../shared/data/csl");
-const opts = { engines: ALL, corpora: ["seeds", "csl", "synth20000"], queries: Infinity, coldRuns: 3, warmPasses: 2, next: 100, quality: true, sbir: false, work: "/tmp/techmatch-peers", out: path.join(ROOT, "bench/peers/report"), cli: path.join(ROOT, "target/release/techmatch") };
+const opts = { engines: ALL, corpora: ["seeds", "csl", "csl100000"], queries: Infinity, coldRuns: 3, warmPasses: 2, next: 100, quality: true, sbir: false, work: "/tmp/techmatch-peers", out: path.join(ROOT, "bench/peers/report"), cli: path.join(ROOT, "target/release/techmatch") };
 for (let i = 2; i < process.argv.length; i++) {
   const a = process.argv[i];
   const next = () => process.argv[++i];
@@ -57,6 +57,8 @@ if (ENGINES[0] !== "techmatch" || ENGINES.length !== opts.engines.length) {
   console.error(`--engines: techmatch and any of ${ALL.slice(1).join(", ")}`);
   process.exit(2);
 }
+// FlexSearch exports its index in one JSON string; past this size it would not fit in one.
+const FLEX_MAX_RECORDS = 50000;
 const log = (...m) => console.error(`[peers ${new Date().toTimeString().slice(0, 8)}]`, ...m);
 fs.mkdirSync(opts.work, { recursive: true });
 fs.mkdirSync(opts.out, { recursive: true });
@@ -90,6 +92,8 @@ const rotate = (xs, k) => xs.map((_, i) => xs[(i + k) % xs.length]);
 const results = saved ?? { started: new Date().toISOString(), rev: gitRev(), loadStart: loadavg(), corpora: {}, quality: null, opts: { ...opts, engines: ENGINES, queries: queries.length } };
 if (!saved) await measure();
 const speedCorpora = Object.keys(results.corpora).filter((name) => name !== "csl-eval");
+/** The engines built and measured on a corpus (techmatch first). */
+const ran = (name) => ENGINES.filter((e) => results.corpora[name].builds[e]);
 
 /** Builds, the browser runs, SBIR: fills `results` and writes OUT/results.json. */
 async function measure() {
@@ -98,8 +102,14 @@ async function measure() {
   for (const c of corpora) {
     const dir = path.join(SITE, c.name);
     fs.mkdirSync(dir, { recursive: true });
-    results.corpora[c.name] = { builds: {} };
+    results.corpora[c.name] = { builds: {}, notRun: {} };
     for (const engine of ENGINES) {
+      const records = results.corpora[c.name].records ?? 0;
+      if (engine === "flexsearch" && records > FLEX_MAX_RECORDS) {
+        results.corpora[c.name].notRun[engine] = `its one-file export grows ~7 kB per record (146.8 MB at 20,000), over V8's largest string (~512 MB) at ${records.toLocaleString("en-US")}`;
+        log(`${c.name}: flexsearch not run: ${results.corpora[c.name].notRun[engine]}`);
+        continue;
+      }
       const b = await build(engine, { inputs: c.inputs, maps: c.maps, dir, cli: opts.cli });
       results.corpora[c.name].builds[engine] = b;
       results.corpora[c.name].records = b.records;
@@ -117,10 +127,11 @@ async function measure() {
   try {
     for (const c of corpora.filter((x) => x.name !== "csl-eval")) {
       const r = results.corpora[c.name];
+      const engines = ran(c.name);
       preload(resolve, SITE, c.name);
-      r.cold = Object.fromEntries(ENGINES.map((e) => [e, []]));
+      r.cold = Object.fromEntries(engines.map((e) => [e, []]));
       for (let i = 0; i < opts.coldRuns; i++) {
-        for (const engine of rotate(ENGINES, i)) {
+        for (const engine of rotate(engines, i)) {
           const run = await coldRun(browser, bs, server, { engine, corpus: c.name, queries: texts, next: i === 0 ? texts.slice(1, 1 + opts.next) : [] });
           r.cold[engine].push(run);
           log(`${c.name} cold ${i + 1}/${opts.coldRuns} ${engine}: first results at ${run.marks.rendered.toFixed(0)} ms, ${run.firstBytes} B`);
@@ -128,19 +139,19 @@ async function measure() {
       }
       // Warm: one page per engine; a warm-up pass, then measured passes, engines in turn.
       const pages = {};
-      for (const engine of ENGINES) pages[engine] = await warmPage(browser, server, { engine, corpus: c.name, q: texts[0] });
-      r.warm = Object.fromEntries(ENGINES.map((e) => [e, { passes: [] }]));
-      for (const engine of ENGINES) {
+      for (const engine of engines) pages[engine] = await warmPage(browser, server, { engine, corpus: c.name, q: texts[0] });
+      r.warm = Object.fromEntries(engines.map((e) => [e, { passes: [] }]));
+      for (const engine of engines) {
         await timedPass(pages[engine].page, texts);
         await pages[engine].page.evaluate(() => (window.__longtasks.length = 0));
       }
       for (let pass = 0; pass < opts.warmPasses; pass++) {
-        for (const engine of rotate(ENGINES, pass)) {
+        for (const engine of rotate(engines, pass)) {
           r.warm[engine].passes.push(await timedPass(pages[engine].page, texts));
           log(`${c.name} warm pass ${pass + 1}/${opts.warmPasses} ${engine}: p50 ${median(r.warm[engine].passes.at(-1)).toFixed(2)} ms`);
         }
       }
-      for (const engine of ENGINES) {
+      for (const engine of engines) {
         r.warm[engine].longest = await longestTask(pages[engine].page);
         await pages[engine].close();
       }
@@ -233,12 +244,14 @@ p();
 p("| corpus | engine | records | build | index on disk | bytes to first results (requests) | RT | next queries | per new query p50 / p95 | cold ms | warm p50 ms | warm p95 ms | heap | renderer PSS | longest task load / queries |");
 p("|---|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|");
 for (const name of speedCorpora) {
-  for (const engine of ENGINES) {
+  for (const engine of ran(name)) {
     const f = figures(name, engine);
     const e = engine === "techmatch" ? "**techmatch**" : engine;
     p(`| ${name} | ${e} | ${n0(results.corpora[name].records)} | ${(f.build / 1000).toFixed(1)} s | ${mb(f.indexBytes)} | ${mb(f.firstBytes)} (${f.firstRequests}) | ${mb(f.rtBytes)} | ${mb(f.nextBytes)} (${f.nextRequests}) | ${f.perQuery.length ? `${mb(pct(f.perQuery, 0.5))} / ${mb(pct(f.perQuery, 0.95))}` : "–"} | ${n0(f.cold)} (${n0(f.coldMin)}–${n0(f.coldMax)}) | ${f2(f.p50)} | ${f2(f.p95)} | ${mb(f.heap)} | ${mb(f.pss)} | ${n0(f.loadTask)} / ${n0(f.queryTask)} |`);
   }
 }
+const notRun = speedCorpora.flatMap((name) => Object.entries(results.corpora[name].notRun ?? {}).map(([e, why]) => `${e} on ${name}: ${why}`));
+if (notRun.length) p(`\nNot run: ${notRun.join("; ")}.`);
 p();
 p("Ratios techmatch ÷ peer (below 1 is better for techmatch in every column):");
 p();
@@ -246,7 +259,7 @@ p("| corpus | peer | build | index on disk | bytes to first results | cold | war
 p("|---|---|---:|---:|---:|---:|---:|---:|---:|---:|");
 for (const name of speedCorpora) {
   const t = figures(name, "techmatch");
-  for (const engine of ENGINES.slice(1)) {
+  for (const engine of ran(name).slice(1)) {
     const f = figures(name, engine);
     p(`| ${name} | ${engine} | ${ratio(t.build, f.build)} | ${ratio(t.indexBytes, f.indexBytes)} | ${ratio(t.firstBytes, f.firstBytes)} | ${ratio(t.cold, f.cold)} | ${ratio(t.p50, f.p50)} | ${ratio(t.p95, f.p95)} | ${ratio(t.heap, f.heap)} | ${ratio(t.pss, f.pss)} |`);
   }
@@ -270,13 +283,13 @@ p("| corpus | target | techmatch | reference | met |");
 p("|---|---|---:|---:|---|");
 for (const name of ENGINES.length > 1 ? speedCorpora : []) {
   const t = figures(name, "techmatch");
-  const peers = ENGINES.slice(1).map((e) => ({ e, ...figures(name, e) }));
+  const peers = ran(name).slice(1).map((e) => ({ e, ...figures(name, e) }));
   const best = (k) => peers.reduce((a, b) => (b[k] < a[k] ? b : a));
   const row = (what, mine, ref, refName, ok, fmt) => p(`| ${name} | ${what} | ${fmt(mine)} | ${fmt(ref)} (${refName}) | ${ok ? "yes" : "**no**"} |`);
   const ms2 = (x) => `${f2(x)} ms`;
   row("warm p95 ≤ 0.5 × fastest peer's", t.p95, 0.5 * best("p95").p95, `0.5 × ${best("p95").e}`, t.p95 <= 0.5 * best("p95").p95, ms2);
   row("cold first results ≤ fastest peer's", t.cold, best("cold").cold, best("cold").e, t.cold <= best("cold").cold, (x) => `${n0(x)} ms`);
-  if (!ENGINES.includes("pagefind")) continue;
+  if (!ran(name).includes("pagefind")) continue;
   const pf = figures(name, "pagefind");
   row("bytes to first results ≤ Pagefind's", t.firstBytes, pf.firstBytes, "pagefind", t.firstBytes <= pf.firstBytes, mb);
 }
@@ -292,7 +305,7 @@ if (results.sbir) out.push(...results.sbir.markdown);
 // ---- 4. plots -----------------------------------------------------------------------------------
 for (const name of speedCorpora) {
   // The distribution as 200 quantiles of all measured passes.
-  const series = ENGINES.map((engine) => {
+  const series = ran(name).map((engine) => {
     const xs = results.corpora[name].warm[engine].passes.flat();
     return { name: engine, points: Array.from({ length: 200 }, (_, k) => [Math.max(pct(xs, (k + 1) / 200), 0.005), (k + 1) / 200]) };
   });
@@ -300,11 +313,11 @@ for (const name of speedCorpora) {
   fs.writeFileSync(path.join(opts.out, `latency-${name}.svg`), svg);
 }
 if (speedCorpora.length > 1) {
-  const series = ENGINES.map((engine) => ({ name: engine, markers: true, points: speedCorpora.map((name) => [results.corpora[name].records, figures(name, engine).firstBytes]).sort((a, b) => a[0] - b[0]) }));
+  const series = ENGINES.map((engine) => ({ name: engine, markers: true, points: speedCorpora.filter((name) => ran(name).includes(engine)).map((name) => [results.corpora[name].records, figures(name, engine).firstBytes]).sort((a, b) => a[0] - b[0]) }));
   fs.writeFileSync(path.join(opts.out, "bytes-vs-records.svg"), lineChart({ title: "Bytes to first results vs corpus size", x: { label: "records, log scale", log: true }, y: { label: "wire bytes to first results, log scale", log: true }, series }));
 }
 p(`Plots: ${fs.readdirSync(opts.out).filter((f) => f.endsWith(".svg")).map((f) => `\`${path.relative(ROOT, path.join(opts.out, f))}\``).join(", ")}.`);
-const errs = speedCorpora.flatMap((name) => ENGINES.flatMap((e) => results.corpora[name].cold[e].flatMap((x) => x.errors)));
+const errs = speedCorpora.flatMap((name) => ran(name).flatMap((e) => results.corpora[name].cold[e].flatMap((x) => x.errors)));
 p(`Page errors: ${errs.length ? errs.join("; ") : "none"}.`);
 fs.writeFileSync(path.join(opts.out, "report.md"), `${out.join("\n")}\n`);
 console.log(out.join("\n"));
