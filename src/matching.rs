@@ -56,10 +56,10 @@ const OPEN_POINTS: f32 = 4.0;
 const EXPIRED_POINTS: f32 = -10.0;
 const SAME_CITY_POINTS: f32 = 3.0;
 const SAME_PROVINCE_POINTS: f32 = 2.0;
-/// The share of a source's term weight from which the best candidate's BM25 counts in full: on the
-/// seeds, the best candidate of a need holds 0.52 at the median (a need states a problem, a result
-/// its solution, so even the right pair shares half its words); an English need matched into a
-/// Chinese bundle, 0.13.
+/// The largest share among a source's candidates from which the BM25 half of `terms` counts in
+/// full: on the seeds, a need's best-sharing candidate holds 0.52 at the median (a need states a
+/// problem, a result its solution, so even the right pair shares about half); an English need
+/// matched into a Chinese bundle, 0.13.
 const FULL_SHARE: f32 = 0.5;
 /// Text points from which tag evidence counts in full (30% of [`TEXT_POINTS`]).
 const TAG_GATE_POINTS: f32 = 18.0;
