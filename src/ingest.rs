@@ -58,6 +58,13 @@ pub struct Mapping {
     pub limits: BTreeMap<String, usize>,
 }
 
+/// The validation rules of a source read with `mapping` (none without one), as
+/// [`Validator`](crate::validate::Validator) takes them: the required fields it never has, and
+/// the limits it may exceed.
+pub fn validation_rules(mapping: Option<&Mapping>) -> (BTreeSet<String>, BTreeMap<String, usize>) {
+    mapping.map_or_else(Default::default, |m| (m.allow_missing.iter().cloned().collect(), m.limits.clone()))
+}
+
 impl Mapping {
     /// Reads and checks a mapping file.
     pub fn load(path: &Path) -> Result<Mapping, String> {

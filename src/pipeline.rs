@@ -46,8 +46,7 @@ pub fn build_sources(sources: &[Source], progress: &dyn Fn(u64, u64)) -> Built {
     let mut records = Vec::new();
     let mut read = 0;
     for source in sources {
-        validator.allow_missing = source.mapping.iter().flat_map(|m| m.allow_missing.iter().cloned()).collect();
-        validator.limits = source.mapping.map(|m| m.limits.clone()).unwrap_or_default();
+        (validator.allow_missing, validator.limits) = ingest::validation_rules(source.mapping);
         let ingested = ingest::read_file(&source.path, source.mapping);
         problems.extend(ingested.problems);
         read += ingested.records.len();

@@ -6,7 +6,6 @@
 //! their text, scores 0–100), every refused record or file has a problem that names the file,
 //! and nothing read is lost (records read = records valid + records refused with a reason).
 
-use std::collections::BTreeSet;
 use std::path::PathBuf;
 use std::sync::OnceLock;
 
@@ -149,8 +148,8 @@ pub fn ingest(data: &[u8]) {
     let path = scratch_file(&format!("input.{ext}"), body);
     let name = path.display().to_string();
     let ingested = ingest::read_file(&path, mapping.as_ref());
-    let allow: BTreeSet<String> = mapping.iter().flat_map(|m| m.allow_missing.iter().cloned()).collect();
-    let mut validator = Validator::new(allow, mapping.map(|m| m.limits).unwrap_or_default());
+    let (allow, limits) = ingest::validation_rules(mapping.as_ref());
+    let mut validator = Validator::new(allow, limits);
     for p in &ingested.problems {
         assert_eq!(p.location.file, name, "problem located elsewhere: {p}");
     }
