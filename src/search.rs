@@ -21,8 +21,9 @@ use tantivy::collector::{Collector, Count, SegmentCollector, TopDocs};
 use tantivy::columnar::StrColumn;
 use tantivy::query::{AllQuery, BooleanQuery, BoostQuery, ConstScoreQuery, Occur, PhraseQuery, Query, RangeQuery, TermQuery};
 use tantivy::postings::TermInfo;
-use tantivy::schema::{Field, IndexRecordOption, Value};
-use tantivy::{DocAddress, DocId, Index, Order, ReloadPolicy, Score, Searcher, SegmentReader, TantivyDocument, Term};
+use tantivy::schema::{Field, IndexRecordOption};
+use tantivy::schema::document::{DeserializeError, DocumentDeserialize, DocumentDeserializer, ValueDeserialize, ValueDeserializer};
+use tantivy::{DocAddress, DocId, Index, Order, ReloadPolicy, Score, Searcher, SegmentReader, Term};
 
 use crate::bundle::{BlockCache, Bundle, Header, Transfer};
 use crate::index::{self, Fields, TAG_FIELDS, TEXT_FIELDS};
@@ -126,6 +127,30 @@ pub struct Hit {
 
 /// Filter queries of a request, each with its tag field ("" for TRL and open).
 type Filters = Vec<(&'static str, Box<dyn Query>)>;
+
+/// A stored document as the engine reads it: its one stored field, the public record as JSON
+/// (`index::schema`). Reading only that keeps tantivy's general value decoder, and the regex
+/// engine its facet paths pull in, out of the WASM module.
+struct StoredRecord(Option<String>);
+
+impl DocumentDeserialize for StoredRecord {
+    fn deserialize<'de, D: DocumentDeserializer<'de>>(mut doc: D) -> Result<Self, DeserializeError> {
+        let mut json = None;
+        while let Some((_, StoredText(text))) = doc.next_field()? {
+            json.get_or_insert(text);
+        }
+        Ok(StoredRecord(json))
+    }
+}
+
+/// A stored text value; any other type is a damaged document.
+struct StoredText(String);
+
+impl ValueDeserialize for StoredText {
+    fn deserialize<'de, D: ValueDeserializer<'de>>(value: D) -> Result<Self, DeserializeError> {
+        value.deserialize_string().map(StoredText)
+    }
+}
 
 /// Facet counts: field → value → number of records.
 pub type Facets = BTreeMap<String, BTreeMap<String, u64>>;
@@ -692,8 +717,8 @@ impl Engine {
     }
 
     fn stored_json(&self, addr: DocAddress) -> Result<String, Error> {
-        let doc: TantivyDocument = self.searcher.doc(addr).map_err(|e| Error::Index(e.to_string()))?;
-        doc.get_first(self.fields.doc).and_then(|v| v.as_str()).map(str::to_string).ok_or_else(|| Error::Index("stored record missing".into()))
+        let doc: StoredRecord = self.searcher.doc(addr).map_err(|e| Error::Index(e.to_string()))?;
+        doc.0.ok_or_else(|| Error::Index("stored record missing".into()))
     }
 
     fn hit(&self, addr: DocAddress, score: Score, terms: &HashSet<String>) -> Result<Hit, Error> {
