@@ -18,7 +18,7 @@ use std::sync::Arc;
 
 use serde::{Deserialize, Serialize};
 use tantivy::collector::{Collector, Count, SegmentCollector, TopDocs};
-use tantivy::columnar::StrColumn;
+use tantivy::columnar::{RowId, StrColumn};
 use tantivy::query::{AllQuery, BooleanQuery, BoostQuery, ConstScoreQuery, Occur, PhraseQuery, Query, RangeQuery, TermQuery};
 use tantivy::postings::TermInfo;
 use tantivy::schema::{Field, IndexRecordOption};
@@ -813,8 +813,40 @@ struct FacetCounts {
     fields: Vec<&'static str>,
 }
 
+/// Matching documents are counted in batches: one call per column and batch reads the values of
+/// the whole batch, where one per document made counting the largest cost of broad queries.
 struct SegmentFacetCounts {
     columns: Vec<(&'static str, StrColumn, Vec<u64>)>,
+    /// Matching documents not yet counted.
+    batch: Vec<DocId>,
+    /// Scratch for a batch: the documents of each value row, the rows, their values.
+    row_docs: Vec<DocId>,
+    rows: Vec<RowId>,
+    ords: Vec<u64>,
+}
+
+/// Documents per batch of [`SegmentFacetCounts`].
+const FACET_BATCH: usize = 1024;
+
+impl SegmentFacetCounts {
+    fn count_batch(&mut self) {
+        for (_, col, counts) in &mut self.columns {
+            let column = col.ords();
+            self.row_docs.clear();
+            self.rows.clear();
+            column.row_ids_for_docs(&self.batch, &mut self.row_docs, &mut self.rows);
+            self.ords.clear();
+            self.ords.resize(self.rows.len(), 0);
+            column.values.get_vals(&self.rows, &mut self.ords);
+            // An ordinal past the dictionary only comes from a forged bundle: not counted.
+            for &ord in &self.ords {
+                if let Some(n) = counts.get_mut(ord as usize) {
+                    *n += 1;
+                }
+            }
+        }
+        self.batch.clear();
+    }
 }
 
 impl Collector for FacetCounts {
@@ -829,7 +861,7 @@ impl Collector for FacetCounts {
                 columns.push((name, col, vec![0u64; n]));
             }
         }
-        Ok(SegmentFacetCounts { columns })
+        Ok(SegmentFacetCounts { columns, batch: Vec::with_capacity(FACET_BATCH), row_docs: Vec::new(), rows: Vec::new(), ords: Vec::new() })
     }
 
     fn requires_scoring(&self) -> bool {
@@ -854,17 +886,14 @@ impl SegmentCollector for SegmentFacetCounts {
     type Fruit = Facets;
 
     fn collect(&mut self, doc: DocId, _score: Score) {
-        for (_, col, counts) in &mut self.columns {
-            // An ordinal past the dictionary only comes from a forged bundle: not counted.
-            for ord in col.term_ords(doc) {
-                if let Some(n) = counts.get_mut(ord as usize) {
-                    *n += 1;
-                }
-            }
+        self.batch.push(doc);
+        if self.batch.len() == FACET_BATCH {
+            self.count_batch();
         }
     }
 
-    fn harvest(self) -> Facets {
+    fn harvest(mut self) -> Facets {
+        self.count_batch();
         let mut out = Facets::new();
         for (name, col, counts) in self.columns {
             let mut values = BTreeMap::new();

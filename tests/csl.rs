@@ -5,6 +5,7 @@ mod common;
 use std::collections::{HashMap, HashSet};
 
 use techmatch::eval;
+use techmatch::search::SearchRequest;
 use unicode_normalization::UnicodeNormalization;
 
 fn csl(file: &str) -> std::path::PathBuf {
@@ -34,6 +35,31 @@ fn the_corpus_with_keywords_builds_through_the_mapping() {
     assert_eq!(r.fields, ["兵器科学与技术"]);
     assert_eq!(r.industries, ["高端装备制造产业"], "discipline mapped to an industry");
     assert_eq!(engine.rank("修正Rodrigues参数模型", 1).unwrap()[0].0, "d00000");
+}
+
+/// Facet counts over thousands of hits (the counter works in batches) equal the totals of
+/// searching with each value as a filter, which counts through a different path.
+#[test]
+fn facet_counts_over_thousands_of_hits_agree_with_each_filters_total() {
+    let engine = common::engine_from(&[csl("eval_corpus.jsonl")], Some(&common::root().join("seeds/maps/csl.toml")));
+    let ask = |q: &str, filter: Option<(&str, &str)>| {
+        let mut req = SearchRequest { q: q.into(), size: 1, ..SearchRequest::default() };
+        if let Some((field, value)) = filter {
+            req.filters.insert(field.into(), vec![value.into()]);
+        }
+        engine.search(&req).unwrap()
+    };
+    for q in ["", "研究"] {
+        let all = ask(q, None);
+        assert!(all.total > 2000, "{q:?}: only {} hits", all.total);
+        for field in ["fields", "industries"] {
+            let counts = &all.facets[field];
+            assert!(counts.len() > 5, "{q:?}: {field}: {counts:?}");
+            for (value, n) in counts {
+                assert_eq!(ask(q, Some((field, value))).total as u64, *n, "{q:?}: {field} = {value}");
+            }
+        }
+    }
 }
 
 #[test]

@@ -93,7 +93,9 @@ const results = saved ?? { started: new Date().toISOString(), rev: gitRev(), loa
 if (!saved) await measure();
 const speedCorpora = Object.keys(results.corpora).filter((name) => name !== "csl-eval");
 /** The engines built and measured on a corpus (techmatch first). */
-const ran = (name) => ENGINES.filter((e) => results.corpora[name].builds[e]);
+function ran(name) {
+  return ENGINES.filter((e) => results.corpora[name].builds[e]);
+}
 
 /** Builds, the browser runs, SBIR: fills `results` and writes OUT/results.json. */
 async function measure() {
