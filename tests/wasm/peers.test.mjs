@@ -3,6 +3,7 @@
 // FlexSearch) built from the same 232 records, loaded cold in headless Chromium through the bench page,
 // finding the record each query is about, with the bytes counted. Skipped without Chromium.
 import assert from "node:assert/strict";
+import { execFileSync } from "node:child_process";
 import fs from "node:fs";
 import path from "node:path";
 import test from "node:test";
@@ -88,4 +89,29 @@ test("every engine loads the seeds in Chromium and finds what the query names", 
       ranked.forEach((ids, i) => assert.ok(ids.includes(expected[i]), `${engine}: ${queries[i]} → ${expected[i]} in ${ids}`));
     });
   }
+});
+
+test("the one command runs end to end on the seeds and its report comes again from the saved figures", { skip, timeout: 180_000 }, () => {
+  const work = tmpdir();
+  const [out, again] = [path.join(work, "out"), path.join(work, "again")];
+  const run = (...args) => execFileSync(process.execPath, [path.join(ROOT, "bench/peers/run.mjs"), ...args], { encoding: "utf8", maxBuffer: 64 << 20, stdio: ["ignore", "pipe", "pipe"] });
+  run("--corpora", "seeds", "--queries", "5", "--cold-runs", "1", "--warm-passes", "1", "--next", "2", "--no-quality", "--work", path.join(work, "w"), "--out", out, "--cli", CLI);
+  const results = JSON.parse(fs.readFileSync(path.join(out, "results.json"), "utf8"));
+  const seeds = results.corpora.seeds;
+  for (const engine of ENGINES) {
+    assert.equal(seeds.builds[engine].records, 232, `${engine} built`);
+    assert.equal(seeds.cold[engine].length, 1, `${engine}: one cold run`);
+    assert.ok(seeds.cold[engine][0].marks.rendered > 0 && seeds.cold[engine][0].firstBytes > 20_000, `${engine}: first results with bytes`);
+    assert.deepEqual(seeds.cold[engine][0].errors, [], `${engine}: no page errors`);
+    assert.equal(seeds.warm[engine].passes.length, 1);
+    assert.equal(seeds.warm[engine].passes[0].length, 5, `${engine}: every query timed`);
+  }
+  const report = fs.readFileSync(path.join(out, "report.md"), "utf8");
+  for (const engine of ENGINES) assert.match(report, new RegExp(`^\\| seeds \\| (\\*\\*)?${engine}(\\*\\*)? \\| 232 \\|`, "m"), `${engine} has a row`);
+  assert.match(report, /^\| seeds \| cold first results ≤ fastest peer's \|/m, "the targets table");
+  assert.match(fs.readFileSync(path.join(out, "latency-seeds.svg"), "utf8"), /^<svg[^]*<\/svg>\s*$/, "the latency plot");
+  // The report is a function of results.json (only the plots' paths name the output directory).
+  run("--from", path.join(out, "results.json"), "--out", again);
+  const withoutPlots = (md) => md.replace(/^Plots: .*$/m, "");
+  assert.equal(withoutPlots(fs.readFileSync(path.join(again, "report.md"), "utf8")), withoutPlots(report));
 });
