@@ -12,7 +12,8 @@
 //! runs a request in planning mode to learn every byte range it needs, so that the browser can
 //! fetch them together before answering ([`Planned`]).
 
-use std::collections::{BTreeMap, HashSet};
+use std::collections::hash_map::Entry;
+use std::collections::{BTreeMap, HashMap, HashSet};
 use std::ops::{Bound, Range};
 use std::sync::Arc;
 
@@ -784,18 +785,32 @@ impl Engine {
                 break;
             }
         }
-        top.into_iter().map(|(s, a)| Ok((self.id_at(a)?, s))).collect()
+        // The id column, opened once per segment: opening it costs as much as reading an id.
+        let mut columns: HashMap<u32, StrColumn> = HashMap::new();
+        top.into_iter()
+            .map(|(s, a)| {
+                let col = match columns.entry(a.segment_ord) {
+                    Entry::Occupied(e) => e.into_mut(),
+                    Entry::Vacant(e) => e.insert(self.id_column(a.segment_ord)?),
+                };
+                Ok((id_in(col, a.doc_id)?, s))
+            })
+            .collect()
     }
 
-    /// The id of a document, read from the fast field (no stored-document decompression).
-    pub(crate) fn id_at(&self, addr: DocAddress) -> Result<String, Error> {
-        let reader = self.searcher.segment_reader(addr.segment_ord);
-        let col = reader.fast_fields().str("id").ok().flatten().ok_or_else(|| Error::Index("id column missing".into()))?;
-        let ord = col.term_ords(addr.doc_id).next().ok_or_else(|| Error::Index("document without id".into()))?;
-        let mut id = String::new();
-        col.ord_to_str(ord, &mut id).map_err(|e| Error::Index(e.to_string()))?;
-        Ok(id)
+    /// The id column of a segment (ids are read from it, without stored-document decompression).
+    fn id_column(&self, segment_ord: u32) -> Result<StrColumn, Error> {
+        let reader = self.searcher.segment_reader(segment_ord);
+        reader.fast_fields().str("id").ok().flatten().ok_or_else(|| Error::Index("id column missing".into()))
     }
+}
+
+/// The id of a document in its segment's id column.
+fn id_in(col: &StrColumn, doc: DocId) -> Result<String, Error> {
+    let ord = col.term_ords(doc).next().ok_or_else(|| Error::Index("document without id".into()))?;
+    let mut id = String::new();
+    col.ord_to_str(ord, &mut id).map_err(|e| Error::Index(e.to_string()))?;
+    Ok(id)
 }
 
 /// Tags of a record as shown on a hit card.
