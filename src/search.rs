@@ -130,8 +130,8 @@ pub struct Hit {
 type Filters = Vec<(&'static str, Box<dyn Query>)>;
 
 /// A stored document as the engine reads it: its one stored field, the public record as JSON
-/// (`index::schema`). Reading only that keeps tantivy's general value decoder, and the regex
-/// engine its facet paths pull in, out of the WASM module.
+/// (`index::schema`). Reading only that keeps tantivy's general value decoder out of the WASM
+/// module.
 struct StoredRecord(Option<String>);
 
 impl DocumentDeserialize for StoredRecord {
@@ -829,7 +829,7 @@ struct FacetCounts {
 }
 
 /// Matching documents are counted in batches: one call per column and batch reads the values of
-/// the whole batch, where one per document made counting the largest cost of broad queries.
+/// the whole batch, instead of one per document and column.
 struct SegmentFacetCounts {
     columns: Vec<(&'static str, StrColumn, Vec<u64>)>,
     /// Matching documents not yet counted.
