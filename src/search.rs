@@ -785,7 +785,7 @@ impl Engine {
                 break;
             }
         }
-        // The id column, opened once per segment: opening it costs as much as reading an id.
+        // The id column, opened once per segment: opening it costs more than reading an id from it.
         let mut columns: HashMap<u32, StrColumn> = HashMap::new();
         top.into_iter()
             .map(|(s, a)| {
