@@ -124,11 +124,15 @@ pub use writer::build;
 
 #[cfg(feature = "cli")]
 mod writer {
-    use std::path::PathBuf;
+    use std::io::Write;
+    use std::path::{Path, PathBuf};
 
-    use tantivy::directory::{Directory, RamDirectory};
+    use tantivy::directory::{CompositeFile, CompositeWrite, Directory, RamDirectory};
     use tantivy::index::SegmentComponent;
+    use tantivy::postings::TermInfo;
+    use tantivy::termdict::TermDictionary;
     use tantivy::{Index, IndexSettings, TantivyDocument};
+    use tantivy_common::VInt;
 
     use super::*;
     use crate::record::parse_date;
@@ -203,6 +207,7 @@ mod writer {
         writer.wait_merging_threads()?;
         let mut paths = vec![PathBuf::from("meta.json")];
         for meta in index.searchable_segment_metas()? {
+            reblock_terms(index.directory(), &index.schema(), &meta.relative_path(SegmentComponent::Terms))?;
             paths.extend(SEGMENT_FILES.iter().map(|c| meta.relative_path(c.clone())));
         }
         let dir = index.directory();
@@ -213,6 +218,67 @@ mod writer {
             }
         }
         Ok(reproducible(files))
+    }
+
+    /// Key bytes per block of the term dictionaries (the terms' postings addresses come on top);
+    /// tantivy writes 4,000. A term lookup decodes its whole block and a lazily loaded bundle
+    /// fetches it: smaller blocks make both cheaper, for a slightly larger block index in the
+    /// bundle's opening (BENCHMARKS.md, "Term dictionary blocks").
+    const TERM_BLOCK: usize = 1_000;
+
+    /// Rewrites the term dictionaries of the segment file `path` in blocks of [`TERM_BLOCK`] bytes:
+    /// the same terms with the same postings addresses, read by tantivy as its own.
+    fn reblock_terms(dir: &dyn Directory, schema: &Schema, path: &Path) -> tantivy::Result<()> {
+        let old = CompositeFile::open(&dir.open_read(path)?)?;
+        dir.delete(path).map_err(|e| tantivy::TantivyError::InternalError(e.to_string()))?;
+        let mut out = CompositeWrite::wrap(dir.open_write(path)?);
+        for (field, _) in schema.fields() {
+            let Some(file) = old.open_read(field) else { continue };
+            // tantivy's dictionary is an sstable followed by 4 bytes naming its kind.
+            let (_, kind) = file.clone().split_from_end(4);
+            let dict = TermDictionary::open(file)?;
+            let target = out.for_field(field);
+            let mut sstable = tantivy_sstable::Writer::<_, TermInfoBlock>::new(&mut *target);
+            sstable.set_block_len(TERM_BLOCK);
+            let mut terms = dict.stream()?;
+            while terms.advance() {
+                sstable.insert(terms.key(), terms.value())?;
+            }
+            sstable.finish()?;
+            target.write_all(kind.read_bytes()?.as_slice())?;
+        }
+        out.close()?;
+        Ok(())
+    }
+
+    /// The values of one block of a term dictionary, encoded as tantivy's `TermInfoValueWriter`
+    /// does: count, the first postings and positions offsets, then per term its document
+    /// frequency and the lengths of its postings and positions.
+    #[derive(Default)]
+    struct TermInfoBlock(Vec<TermInfo>);
+
+    impl tantivy_sstable::value::ValueWriter for TermInfoBlock {
+        type Value = TermInfo;
+
+        fn write(&mut self, info: &TermInfo) {
+            self.0.push(info.clone());
+        }
+
+        fn serialize_block(&self, out: &mut Vec<u8>) {
+            VInt(self.0.len() as u64).serialize_into_vec(out);
+            let Some(first) = self.0.first() else { return };
+            VInt(first.postings_range.start as u64).serialize_into_vec(out);
+            VInt(first.positions_range.start as u64).serialize_into_vec(out);
+            for info in &self.0 {
+                VInt(u64::from(info.doc_freq)).serialize_into_vec(out);
+                VInt(info.postings_range.len() as u64).serialize_into_vec(out);
+                VInt(info.positions_range.len() as u64).serialize_into_vec(out);
+            }
+        }
+
+        fn clear(&mut self) {
+            self.0.clear();
+        }
     }
 
     /// Renames the segment after its content (tantivy names it with a random UUID), so the same
@@ -241,5 +307,60 @@ mod writer {
         }
         files.sort();
         files
+    }
+    #[cfg(test)]
+    mod tests {
+        use std::ops::Bound;
+
+        use tantivy::collector::Count;
+        use tantivy::query::TermQuery;
+        use tantivy::{HasLen, Term};
+
+        use super::*;
+
+        /// Every (field, term, postings address) of the term file `path`, and its largest block.
+        fn dictionaries(dir: &dyn Directory, schema: &Schema, path: &Path) -> (Vec<(Field, Vec<u8>, TermInfo)>, usize) {
+            let file = CompositeFile::open(&dir.open_read(path).unwrap()).unwrap();
+            let (mut terms, mut largest_block) = (Vec::new(), 0);
+            for (field, _) in schema.fields() {
+                let Some(slice) = file.open_read(field) else { continue };
+                let dict = TermDictionary::open(slice).unwrap();
+                let mut stream = dict.stream().unwrap();
+                while stream.advance() {
+                    let key = stream.key();
+                    largest_block = largest_block.max(dict.file_slice_for_range((Bound::Included(key), Bound::Included(key)), None).len());
+                    terms.push((field, key.to_vec(), stream.value().clone()));
+                }
+            }
+            (terms, largest_block)
+        }
+
+        #[test]
+        fn reblocked_term_dictionaries_hold_the_same_terms_in_smaller_blocks() {
+            let index = Index::create_in_ram(schema());
+            register_analyzer(&index);
+            let f = Fields::from_schema(&index.schema()).unwrap();
+            let mut writer = index.writer_with_num_threads::<TantivyDocument>(1, 15_000_000).unwrap();
+            for i in 0..3_000u32 {
+                let mut d = TantivyDocument::default();
+                d.add_text(f.id, format!("R{i}"));
+                d.add_text(f.title, format!("第{i}号 耐高温涂层 coating{i}"));
+                d.add_text(f.body, format!("{} 材料{}", i * 7_919 % 10_007, char::from_u32(0x4e00 + i % 2_000).unwrap()));
+                writer.add_document(d).unwrap();
+            }
+            writer.commit().unwrap();
+            let path = index.searchable_segment_metas().unwrap()[0].relative_path(SegmentComponent::Terms);
+            let (before, before_block) = dictionaries(index.directory(), &index.schema(), &path);
+            reblock_terms(index.directory(), &index.schema(), &path).unwrap();
+            let (after, after_block) = dictionaries(index.directory(), &index.schema(), &path);
+            assert!(before.len() > 10_000, "{} terms", before.len());
+            assert!(before == after, "the terms or their postings addresses changed");
+            assert!(after_block * 3 < before_block, "largest block {before_block} → {after_block} bytes");
+            // tantivy reads the rewritten file as its own.
+            let searcher = index.reader().unwrap().searcher();
+            for (id, n) in [("R0", 1), ("R2999", 1), ("R3000", 0)] {
+                assert_eq!(searcher.search(&TermQuery::new(Term::from_field_text(f.id, id), IndexRecordOption::Basic), &Count).unwrap(), n, "{id}");
+            }
+        }
     }
 }

@@ -12,8 +12,7 @@
 //! runs a request in planning mode to learn every byte range it needs, so that the browser can
 //! fetch them together before answering ([`Planned`]).
 
-use std::collections::hash_map::Entry;
-use std::collections::{BTreeMap, HashMap, HashSet};
+use std::collections::{BTreeMap, HashSet};
 use std::ops::{Bound, Range};
 use std::sync::Arc;
 
@@ -785,17 +784,19 @@ impl Engine {
                 break;
             }
         }
-        // The id column, opened once per segment: opening it costs more than reading an id from it.
-        let mut columns: HashMap<u32, StrColumn> = HashMap::new();
-        top.into_iter()
-            .map(|(s, a)| {
-                let col = match columns.entry(a.segment_ord) {
-                    Entry::Occupied(e) => e.into_mut(),
-                    Entry::Vacant(e) => e.insert(self.id_column(a.segment_ord)?),
-                };
-                Ok((id_in(col, a.doc_id)?, s))
-            })
-            .collect()
+        // Each segment's id column, opened once (opening costs more than reading an id from it).
+        let mut hits_by_segment: BTreeMap<u32, Vec<usize>> = BTreeMap::new();
+        for (i, (_, a)) in top.iter().enumerate() {
+            hits_by_segment.entry(a.segment_ord).or_default().push(i);
+        }
+        let mut ids = vec![String::new(); top.len()];
+        for (segment, hits) in hits_by_segment {
+            let docs: Vec<DocId> = hits.iter().map(|&i| top[i].1.doc_id).collect();
+            for (i, id) in hits.into_iter().zip(ids_in(&self.id_column(segment)?, &docs)?) {
+                ids[i] = id;
+            }
+        }
+        Ok(ids.into_iter().zip(top).map(|(id, (s, _))| (id, s)).collect())
     }
 
     /// The id column of a segment (ids are read from it, without stored-document decompression).
@@ -805,12 +806,25 @@ impl Engine {
     }
 }
 
-/// The id of a document in its segment's id column.
-fn id_in(col: &StrColumn, doc: DocId) -> Result<String, Error> {
-    let ord = col.term_ords(doc).next().ok_or_else(|| Error::Index("document without id".into()))?;
-    let mut id = String::new();
-    col.ord_to_str(ord, &mut id).map_err(|e| Error::Index(e.to_string()))?;
-    Ok(id)
+/// The ids of documents of one segment, from its id column, read in one pass over its dictionary.
+fn ids_in(col: &StrColumn, docs: &[DocId]) -> Result<Vec<String>, Error> {
+    let mut ords = docs.iter().enumerate().map(|(i, &doc)| col.term_ords(doc).next().map(|ord| (ord, i)).ok_or_else(|| Error::Index("document without id".into()))).collect::<Result<Vec<_>, _>>()?;
+    ords.sort_unstable();
+    let sorted: Vec<u64> = ords.iter().map(|&(ord, _)| ord).collect();
+    let mut ids = vec![String::new(); docs.len()];
+    let mut next = ords.iter();
+    let found = col
+        .dictionary()
+        .sorted_ords_to_term_cb(&sorted, |id| {
+            if let Some(&(_, i)) = next.next() {
+                ids[i] = String::from_utf8_lossy(id).into_owned();
+            }
+        })
+        .map_err(|e| Error::Index(e.to_string()))?;
+    if !found {
+        return Err(Error::Index("an id is missing from the id column".into()));
+    }
+    Ok(ids)
 }
 
 /// Tags of a record as shown on a hit card.
@@ -911,13 +925,15 @@ impl SegmentCollector for SegmentFacetCounts {
         self.count_batch();
         let mut out = Facets::new();
         for (name, col, counts) in self.columns {
+            let (ords, mut counted): (Vec<u64>, Vec<u64>) = counts.into_iter().enumerate().filter(|(_, n)| *n > 0).map(|(ord, n)| (ord as u64, n)).unzip();
+            counted.reverse();
             let mut values = BTreeMap::new();
-            for (ord, n) in counts.into_iter().enumerate().filter(|(_, n)| *n > 0) {
-                let mut s = String::new();
-                if col.ord_to_str(ord as u64, &mut s).unwrap_or(false) {
-                    values.insert(s, n);
+            // The values counted, named in one pass over the column's dictionary.
+            let _ = col.dictionary().sorted_ords_to_term_cb(&ords, |value| {
+                if let (Some(n), Ok(value)) = (counted.pop(), std::str::from_utf8(value)) {
+                    values.insert(value.to_string(), n);
                 }
-            }
+            });
             out.insert(name.to_string(), values);
         }
         out
