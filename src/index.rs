@@ -226,7 +226,7 @@ mod writer {
     /// bundle's opening (BENCHMARKS.md, "Term dictionary blocks").
     const TERM_BLOCK: usize = 1_000;
 
-    /// Rewrites the term dictionaries of the segment file `path` in blocks of [`TERM_BLOCK`] bytes:
+    /// Rewrites the term dictionaries of the segment file `path` in blocks of [`TERM_BLOCK`] key bytes:
     /// the same terms with the same postings addresses, read by tantivy as its own.
     fn reblock_terms(dir: &dyn Directory, schema: &Schema, path: &Path) -> tantivy::Result<()> {
         let old = CompositeFile::open(&dir.open_read(path)?)?;
@@ -308,6 +308,7 @@ mod writer {
         files.sort();
         files
     }
+
     #[cfg(test)]
     mod tests {
         use std::ops::Bound;

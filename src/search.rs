@@ -925,12 +925,12 @@ impl SegmentCollector for SegmentFacetCounts {
         self.count_batch();
         let mut out = Facets::new();
         for (name, col, counts) in self.columns {
-            let (ords, mut counted): (Vec<u64>, Vec<u64>) = counts.into_iter().enumerate().filter(|(_, n)| *n > 0).map(|(ord, n)| (ord as u64, n)).unzip();
-            counted.reverse();
+            let (ords, counted): (Vec<u64>, Vec<u64>) = counts.into_iter().enumerate().filter(|(_, n)| *n > 0).map(|(ord, n)| (ord as u64, n)).unzip();
+            let mut counted = counted.into_iter();
             let mut values = BTreeMap::new();
             // The values counted, named in one pass over the column's dictionary.
             let _ = col.dictionary().sorted_ords_to_term_cb(&ords, |value| {
-                if let (Some(n), Ok(value)) = (counted.pop(), std::str::from_utf8(value)) {
+                if let (Some(n), Ok(value)) = (counted.next(), std::str::from_utf8(value)) {
                     values.insert(value.to_string(), n);
                 }
             });
