@@ -205,12 +205,12 @@ mod writer {
             writer.merge(&segments).wait()?;
         }
         writer.wait_merging_threads()?;
+        let dir = index.directory();
         let mut paths = vec![PathBuf::from("meta.json")];
         for meta in index.searchable_segment_metas()? {
-            reblock_terms(index.directory(), &index.schema(), &meta.relative_path(SegmentComponent::Terms))?;
+            reblock_terms(dir, &index.schema(), &meta.relative_path(SegmentComponent::Terms))?;
             paths.extend(SEGMENT_FILES.iter().map(|c| meta.relative_path(c.clone())));
         }
-        let dir = index.directory();
         let mut files = Vec::new();
         for path in paths {
             if dir.exists(&path)? {
