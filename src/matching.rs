@@ -223,28 +223,37 @@ impl Engine {
             (None, Some(text)) => free_source(text, &req.tags)?,
             _ => return Err(Error::Request("give either id or text".into())),
         };
-        let (terms, profile) = self.source_terms(&source)?;
+        let source_text = SourceText::new(&source);
+        let (terms, profile) = self.source_terms(&source_text)?;
         if terms.is_empty() {
             return Ok(MatchResponse { hits: Vec::new() });
         }
         let source_is_need = source.kind().is_demand();
         let candidates = self.candidates(&terms, source_is_need, &source.id, req.size)?;
         let best_bm25 = candidates.first().map_or(1.0, |c| c.0).max(f32::EPSILON);
+        let wanted: HashSet<&str> = terms.iter().map(|t| t.text.as_str()).collect();
         let mut scored = Vec::with_capacity(candidates.len());
         for (bm25, addr) in candidates {
             let target = self.record_at(addr)?;
-            let target_terms: HashSet<String> = record_text(&target).iter().flat_map(|s| tokenize::terms(s)).filter(|t| t.chain).map(|t| t.text).collect();
-            let matched: HashSet<&str> = terms.iter().filter(|t| target_terms.contains(&t.text)).map(|t| t.text.as_str()).collect();
+            let mut matched: HashSet<&str> = HashSet::new();
+            for text in record_text(&target) {
+                tokenize::each_term(&text, |t| {
+                    if let Some(&term) = wanted.get(t.text).filter(|_| t.chain) {
+                        matched.insert(term);
+                    }
+                });
+            }
             let coverage = terms.iter().filter(|t| matched.contains(t.text.as_str())).map(|t| t.weight).sum::<f32>() / profile;
             scored.push((bm25, target, matched, coverage));
         }
         // BM25 ranks the candidates against each other; the largest share any of them holds anchors
         // that half, so the best of poor candidates is not a good match.
         let anchor = (scored.iter().map(|c| c.3).fold(0.0, f32::max) / FULL_SHARE).min(1.0);
+        let weights: HashMap<&str, f32> = terms.iter().map(|t| (t.text.as_str(), t.weight)).collect();
         let mut hits = Vec::with_capacity(scored.len());
         for (bm25, target, matched, coverage) in scored {
             let text_points = TEXT_POINTS * (0.5 * bm25 / best_bm25 * anchor + 0.5 * coverage);
-            let mut reasons = vec![reason("terms", matched_phrases(&source, &matched, &terms).join(", "), text_points)];
+            let mut reasons = vec![reason("terms", matched_phrases(&source_text, &matched, &weights).join(", "), text_points)];
             let (need, result) = if source_is_need { (&source, &target) } else { (&target, &source) };
             let gate = (text_points / TAG_GATE_POINTS).min(1.0);
             reasons.extend(tag_reasons(need, result, today).into_iter().map(|mut r| {
@@ -271,13 +280,14 @@ impl Engine {
             _ => None,
         };
         let Some(source) = source else { return };
+        let source_text = SourceText::new(&source);
         for segment in self.searcher.segment_readers() {
             let Ok(body) = segment.inverted_index(self.fields.body) else { continue };
-            for text in source_tf(&source).into_keys() {
+            for text in source_tf(&source_text).into_keys() {
                 let _ = body.get_term_info(&Term::from_field_text(self.fields.body, &text));
             }
         }
-        let Ok((terms, _)) = self.source_terms(&source) else { return };
+        let Ok((terms, _)) = self.source_terms(&source_text) else { return };
         let query = self.candidate_query(&terms, source.kind().is_demand(), &source.id);
         self.warm_terms(&[&query]);
         if let Ok(found) = self.candidates(&terms, source.kind().is_demand(), &source.id, req.size) {
@@ -291,7 +301,7 @@ impl Engine {
     /// double) × idf, strongest first; and the weight of the source's [`MAX_TERMS`] strongest terms,
     /// held or not, which a candidate's share is measured against (a term no record holds weighs as
     /// much as the rarest held one: it is part of what the source asks, and nobody offers it).
-    fn source_terms(&self, source: &PublicRecord) -> Result<(Vec<SourceTerm>, f32), Error> {
+    fn source_terms(&self, source: &SourceText) -> Result<(Vec<SourceTerm>, f32), Error> {
         let n = self.searcher.num_docs() as f32;
         let tf = source_tf(source);
         let mut terms = Vec::with_capacity(tf.len());
@@ -345,15 +355,29 @@ impl Engine {
     }
 }
 
+/// A source's texts (see [`record_text`]) with their chaining terms: tokenized once per match.
+struct SourceText {
+    texts: [String; 3],
+    chains: [Vec<tokenize::Term>; 3],
+}
+
+impl SourceText {
+    fn new(source: &PublicRecord) -> Self {
+        let texts = record_text(source);
+        let chains = texts.each_ref().map(|t| tokenize::terms(t).into_iter().filter(|t| t.chain).collect());
+        SourceText { texts, chains }
+    }
+}
+
 /// The source's chaining terms with their frequency, title and keywords counting double;
 /// English function words left out (in a mostly Chinese bundle they are rare, so their idf
 /// would make "to" and "and" the strongest evidence of an English need).
-fn source_tf(source: &PublicRecord) -> HashMap<String, f32> {
+fn source_tf(source: &SourceText) -> HashMap<String, f32> {
     let mut tf: HashMap<String, f32> = HashMap::new();
-    for (i, text) in record_text(source).iter().enumerate() {
+    for (i, chains) in source.chains.iter().enumerate() {
         let weight = if i < 2 { 2.0 } else { 1.0 };
-        for t in tokenize::terms(text).into_iter().filter(|t| t.chain && !tokenize::is_stop_word(&t.text)) {
-            *tf.entry(t.text).or_default() += weight;
+        for t in chains.iter().filter(|t| !tokenize::is_stop_word(&t.text)) {
+            *tf.entry(t.text.clone()).or_default() += weight;
         }
     }
     tf
@@ -365,10 +389,9 @@ fn record_text(r: &PublicRecord) -> [String; 3] {
 }
 
 /// Maximal runs of matched terms in the source's own text, strongest first: what a broker reads.
-fn matched_phrases(source: &PublicRecord, matched: &HashSet<&str>, terms: &[SourceTerm]) -> Vec<String> {
-    let weight: HashMap<&str, f32> = terms.iter().map(|t| (t.text.as_str(), t.weight)).collect();
+fn matched_phrases(source: &SourceText, matched: &HashSet<&str>, weights: &HashMap<&str, f32>) -> Vec<String> {
     let mut phrases: Vec<(f32, String)> = Vec::new();
-    for text in record_text(source) {
+    for (text, chains) in source.texts.iter().zip(&source.chains) {
         let mut run: Option<(usize, usize, usize, f32)> = None; // from, to, last position, weight
         let mut flush = |run: &mut Option<(usize, usize, usize, f32)>| {
             if let Some((a, b, _, w)) = run.take() {
@@ -378,12 +401,12 @@ fn matched_phrases(source: &PublicRecord, matched: &HashSet<&str>, terms: &[Sour
                 }
             }
         };
-        for t in tokenize::terms(&text).into_iter().filter(|t| t.chain) {
+        for t in chains {
             if !matched.contains(t.text.as_str()) {
                 flush(&mut run);
                 continue;
             }
-            let w = weight.get(t.text.as_str()).copied().unwrap_or(0.0);
+            let w = weights.get(t.text.as_str()).copied().unwrap_or(0.0);
             match &mut run {
                 Some((_, to, last, sum)) if t.position == *last + 1 && t.from < *to + 4 => {
                     *to = t.to;

@@ -304,7 +304,13 @@ pub(crate) fn highlight_terms(parsed: &ParsedQuery) -> HashSet<String> {
 
 /// Byte spans of `text` whose tokens are in `terms`.
 fn matching_spans(text: &str, terms: &HashSet<String>) -> Vec<(usize, usize)> {
-    tokenize::terms(text).into_iter().filter(|t| t.chain && terms.contains(&t.text)).map(|t| (t.from, t.to)).collect()
+    let mut spans = Vec::new();
+    tokenize::each_term(text, |t| {
+        if t.chain && terms.contains(t.text) {
+            spans.push((t.from, t.to));
+        }
+    });
+    spans
 }
 
 /// A window of `body` around the densest cluster of query terms, with highlight ranges.

@@ -31,10 +31,10 @@ const MAX_WORD_BYTES: usize = 64;
 /// Longer words (gene sequences, URLs) still count for substring lookups up to this length.
 const MAX_RAW_WORD_BYTES: usize = 4096;
 
-/// One token with where it came from in the original text.
+/// One token with where it came from in the original text; [`each_term`] lends its text as `&str`.
 #[derive(Debug, Clone, PartialEq)]
-pub struct Term {
-    pub text: String,
+pub struct Term<S = String> {
+    pub text: S,
     /// Byte range in the original text.
     pub from: usize,
     pub to: usize,
@@ -44,6 +44,12 @@ pub struct Term {
     pub chain: bool,
 }
 
+impl Term<&str> {
+    fn owned(&self) -> Term {
+        Term { text: self.text.to_string(), from: self.from, to: self.to, position: self.position, chain: self.chain }
+    }
+}
+
 fn is_cjk(c: char) -> bool {
     matches!(c as u32,
         0x3040..=0x30FF       // kana
@@ -51,6 +57,11 @@ fn is_cjk(c: char) -> bool {
         | 0x4E00..=0x9FFF     // CJK unified ideographs
         | 0xF900..=0xFAFF     // compatibility ideographs
         | 0x20000..=0x3134F)  // extensions B–G
+}
+
+/// CJK unified ideographs (base block and extension A): NFKC and lowercasing leave them as they are.
+fn is_unified_ideograph(c: char) -> bool {
+    matches!(c as u32, 0x3400..=0x4DBF | 0x4E00..=0x9FFF)
 }
 
 #[derive(Clone, Copy, PartialEq)]
@@ -67,6 +78,10 @@ fn normalised_chars(text: &str) -> Vec<(char, usize, usize)> {
         let to = from + c.len_utf8();
         if c.is_ascii() {
             out.push((c.to_ascii_lowercase(), from, to));
+            continue;
+        }
+        if is_unified_ideograph(c) {
+            out.push((c, from, to));
             continue;
         }
         for n in std::iter::once(c).nfkc() {
@@ -120,17 +135,26 @@ pub fn is_stop_word(term: &str) -> bool {
 
 /// Splits `text` into search terms (see the module docs for the rules).
 pub fn terms(text: &str) -> Vec<Term> {
-    scan(text, true)
+    let mut out = Vec::new();
+    scan(text, true, |t| out.push(t.owned()));
+    out
+}
+
+/// Calls `visit` with each of [`terms`] in turn, without allocating a string per term.
+pub fn each_term(text: &str, visit: impl FnMut(Term<&str>)) {
+    scan(text, true, visit)
 }
 
 /// The Latin words of `text`, lowercased and unstemmed; CJK runs are skipped.
 pub fn words(text: &str) -> Vec<Term> {
-    scan(text, false)
+    let mut out = Vec::new();
+    scan(text, false, |t| out.push(t.owned()));
+    out
 }
 
-fn scan(text: &str, search_terms: bool) -> Vec<Term> {
+fn scan(text: &str, search_terms: bool, mut visit: impl FnMut(Term<&str>)) {
     let chars = normalised_chars(text);
-    let mut out = Vec::new();
+    let mut buf = String::new();
     let mut position = 0;
     let mut i = 0;
     while i < chars.len() {
@@ -146,10 +170,12 @@ fn scan(text: &str, search_terms: bool) -> Vec<Term> {
                     continue;
                 }
                 for (k, &(c, from, to)) in run.iter().enumerate() {
-                    out.push(Term { text: c.to_string(), from, to, position, chain: run.len() == 1 });
+                    buf.clear();
+                    buf.push(c);
+                    visit(Term { text: &buf, from, to, position, chain: run.len() == 1 });
                     if let Some(&(next, _, next_to)) = run.get(k + 1) {
-                        let text: String = [c, next].into_iter().collect();
-                        out.push(Term { text, from, to: next_to, position, chain: true });
+                        buf.push(next);
+                        visit(Term { text: &buf, from, to: next_to, position, chain: true });
                     }
                     position += 1;
                 }
@@ -168,16 +194,16 @@ fn scan(text: &str, search_terms: bool) -> Vec<Term> {
                         break;
                     }
                 }
-                let word: String = chars[start..i].iter().map(|c| c.0).collect();
-                if word.len() <= if search_terms { MAX_WORD_BYTES } else { MAX_RAW_WORD_BYTES } {
-                    let text = if search_terms { stem(&word).into_owned() } else { word };
-                    out.push(Term { text, from: chars[start].1, to: chars[i - 1].2, position, chain: true });
+                buf.clear();
+                buf.extend(chars[start..i].iter().map(|c| c.0));
+                if buf.len() <= if search_terms { MAX_WORD_BYTES } else { MAX_RAW_WORD_BYTES } {
+                    let text = if search_terms { stem(&buf) } else { Cow::Borrowed(buf.as_str()) };
+                    visit(Term { text: &text, from: chars[start].1, to: chars[i - 1].2, position, chain: true });
                     position += 1;
                 }
             }
         }
     }
-    out
 }
 
 /// The tantivy face of [`terms`] (registered as [`ANALYZER_NAME`]) or, with `words_only`,
@@ -196,17 +222,10 @@ pub struct TechTokenStream {
 impl Tokenizer for TechTokenizer {
     type TokenStream<'a> = TechTokenStream;
     fn token_stream<'a>(&'a mut self, text: &'a str) -> TechTokenStream {
-        let found = if self.words_only { words(text) } else { terms(text) };
-        let tokens = found
-            .into_iter()
-            .map(|t| Token {
-                offset_from: t.from,
-                offset_to: t.to,
-                position: t.position,
-                text: t.text,
-                position_length: 1,
-            })
-            .collect();
+        let mut tokens = Vec::new();
+        scan(text, !self.words_only, |t| {
+            tokens.push(Token { offset_from: t.from, offset_to: t.to, position: t.position, text: t.text.to_string(), position_length: 1 })
+        });
         TechTokenStream { tokens, next: 0 }
     }
 }
@@ -282,6 +301,24 @@ mod tests {
     fn words_are_latin_and_unstemmed() {
         let w: Vec<String> = words("基于ArcGIS的coatings分析 PM2.5").into_iter().map(|t| t.text).collect();
         assert_eq!(w, ["arcgis", "coatings", "pm2.5"]);
+    }
+
+    #[test]
+    fn unified_ideographs_are_left_as_they_are_by_normalisation() {
+        for c in (0x3400..=0x4DBF).chain(0x4E00..=0x9FFF).filter_map(char::from_u32) {
+            let slow: String = std::iter::once(c).nfkc().flat_map(char::to_lowercase).collect();
+            assert_eq!(slow, c.to_string(), "U+{:04X}", c as u32);
+        }
+        assert!(!is_unified_ideograph('\u{F900}'), "compatibility ideographs fold under NFKC");
+    }
+
+    #[test]
+    fn each_term_lends_what_terms_collects() {
+        let s = "基于ＰＭ２．５的Anti-corrosion coatings 盐 版本1.2";
+        let mut lent = Vec::new();
+        each_term(s, |t| lent.push(t.owned()));
+        assert_eq!(lent, terms(s));
+        assert!(lent.len() > 10);
     }
 
     #[test]
