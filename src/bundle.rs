@@ -40,7 +40,7 @@ use crate::tokenize::TOKENIZER_ID;
 
 pub const MAGIC: &[u8; 8] = b"TECHMTCH";
 /// Bumped whenever a reader of the previous version could misread a bundle.
-pub const FORMAT_VERSION: u32 = 2;
+pub const FORMAT_VERSION: u32 = 3;
 /// The tantivy codec both the builder and every reader use (no zstd anywhere).
 pub const CODEC: &str = "tantivy-0.27/lz4/sstable";
 /// Bytes before the header JSON.

@@ -2,8 +2,9 @@
 //!
 //! Text fields (`title`, `keywords`, `body`) use the shared [`crate::tokenize`] analyzer with
 //! positions, so phrases and the verbatim boost work. Tag fields are raw strings, indexed for
-//! filters and fast for facet counts. TRL and dates are fast numeric fields. The public record is
-//! stored as JSON in `doc`; nothing else is stored. `words` holds the unstemmed Latin words of
+//! filters and fast for facet counts. TRL and dates are fast numeric fields; `city` (the city-level
+//! region code) is fast for matching, which weighs a candidate's tags from the columns. The public
+//! record is stored as JSON in `doc`; nothing else is stored. `words` holds the unstemmed Latin words of
 //! all text, the vocabulary for substring lookups.
 
 use tantivy::schema::{
@@ -36,6 +37,7 @@ pub struct Fields {
     pub trl_max: Field,
     pub deadline: Field,
     pub published: Field,
+    pub city: Field,
     pub tags: Vec<(&'static str, Field)>,
 }
 
@@ -54,6 +56,7 @@ impl Fields {
             trl_max: f("trl_max")?,
             deadline: f("deadline")?,
             published: f("published")?,
+            city: f("city")?,
             tags: TAG_FIELDS.iter().map(|n| Ok((*n, f(n)?))).collect::<tantivy::Result<_>>()?,
         })
     }
@@ -93,6 +96,7 @@ pub fn schema() -> Schema {
     b.add_u64_field("trl_max", number.clone());
     b.add_i64_field("deadline", number.clone());
     b.add_i64_field("published", number);
+    b.add_text_field("city", STRING | FAST);
     for name in TAG_FIELDS {
         b.add_text_field(name, STRING | FAST);
     }
@@ -163,13 +167,17 @@ mod writer {
             d.add_text(f.words, text);
         }
         d.add_text(f.body, body);
-        if let (Some(lo), Some(hi)) = (r.trl_min, r.trl_max) {
+        // A need that gives one bound is at that level, as matching reads it.
+        if let (Some(lo), Some(hi)) = (r.trl_min.or(r.trl_max), r.trl_max.or(r.trl_min)) {
             d.add_u64(f.trl_min, lo.into());
             d.add_u64(f.trl_max, hi.into());
         }
         let day = |s: &Option<String>| s.as_deref().and_then(parse_date);
         d.add_i64(f.deadline, day(&r.deadline).unwrap_or(NO_DEADLINE));
         d.add_i64(f.published, day(&r.published).unwrap_or(NO_DATE));
+        if let Some(city) = &r.region {
+            d.add_text(f.city, city);
+        }
         for (name, values) in tag_values(r) {
             let field = f.tag(name).expect("every tag field is in the schema");
             for v in values {

@@ -19,19 +19,23 @@
 //! bottom; penalties (TRL miss, mode conflict, expired) always count in full.
 //!
 //! Candidates are the top BM25 hits for the source's strongest terms on the other side; English
-//! function words are not among a source's terms ([`tokenize::is_stop_word`]).
+//! function words are not among a source's terms ([`tokenize::is_stop_word`]). A candidate is
+//! weighed from the index alone — the terms it holds from the posting lists, its tags from the fast
+//! columns — and only the hits shown are read from the stored records, so a lazily loaded bundle
+//! fetches a tenth of the records it would otherwise.
 
-use std::collections::{HashMap, HashSet};
+use std::collections::{BTreeMap, HashMap, HashSet};
 
 use serde::{Deserialize, Serialize};
 use tantivy::collector::TopDocs;
 use tantivy::query::{BooleanQuery, BoostQuery, Occur, Query, TermQuery};
 use tantivy::schema::IndexRecordOption;
-use tantivy::{DocAddress, Term};
+use tantivy::columnar::Column;
+use tantivy::{DocAddress, DocId, DocSet, Term};
 
 use crate::index::TEXT_FIELDS;
-use crate::record::{parse_date, Kind, PublicRecord};
-use crate::search::{today, Engine};
+use crate::record::{format_date, parse_date, Kind, PublicRecord, DAYS_READ};
+use crate::search::{str_values, today, Engine};
 use crate::taxonomy;
 use crate::tokenize;
 use crate::Error;
@@ -130,6 +134,16 @@ struct SourceTerm {
     weight: f32,
 }
 
+/// A candidate as a match weighs it, before its stored record is read.
+struct Candidate<'t> {
+    bm25: f32,
+    addr: DocAddress,
+    /// Its tags as the fast columns hold them: what [`tag_reasons`] reads, no text.
+    tags: PublicRecord,
+    /// The source terms it holds, in any text field.
+    matched: HashSet<&'t str>,
+}
+
 fn reason(kind: &str, detail: String, contribution: f32) -> Reason {
     Reason { kind: kind.into(), detail, contribution }
 }
@@ -183,6 +197,26 @@ fn tag_reasons(need: &PublicRecord, result: &PublicRecord, today: i64) -> Vec<Re
     out
 }
 
+/// The reasons of a pair: its `terms` (text points, matched phrases), then its tags, whose positive
+/// points are scaled by min(1, text points ÷ [`TAG_GATE_POINTS`]).
+fn pair_reasons(source: &PublicRecord, target: &PublicRecord, text_points: f32, phrases: String, today: i64) -> Vec<Reason> {
+    let (need, result) = if source.kind().is_demand() { (source, target) } else { (target, source) };
+    let gate = (text_points / TAG_GATE_POINTS).min(1.0);
+    let mut reasons = vec![reason("terms", phrases, text_points)];
+    reasons.extend(tag_reasons(need, result, today).into_iter().map(|mut r| {
+        if r.contribution > 0.0 {
+            r.contribution *= gate;
+        }
+        r
+    }));
+    reasons
+}
+
+/// A pair's score: its reasons' contributions, summed, within 0–100.
+fn total(reasons: &[Reason]) -> f32 {
+    reasons.iter().map(|r| r.contribution).sum::<f32>().clamp(0.0, 100.0)
+}
+
 /// The source of a free-text match as a record, so both cases share one code path.
 fn free_source(text: &str, tags: &MatchTags) -> Result<PublicRecord, Error> {
     let side = match tags.side.as_deref() {
@@ -228,51 +262,23 @@ impl Engine {
         if terms.is_empty() {
             return Ok(MatchResponse { hits: Vec::new() });
         }
-        let source_is_need = source.kind().is_demand();
-        let candidates = self.candidates(&terms, source_is_need, &source.id, req.size)?;
-        let best_bm25 = candidates.first().map_or(1.0, |c| c.0).max(f32::EPSILON);
-        let wanted: HashSet<&str> = terms.iter().map(|t| t.text.as_str()).collect();
-        let mut scored = Vec::with_capacity(candidates.len());
-        for (bm25, addr) in candidates {
-            let target = self.record_at(addr)?;
-            let mut matched: HashSet<&str> = HashSet::new();
-            for text in record_text(&target) {
-                tokenize::each_term(&text, |t| {
-                    if let Some(&term) = wanted.get(t.text).filter(|_| t.chain) {
-                        matched.insert(term);
-                    }
-                });
-            }
-            let coverage = terms.iter().filter(|t| matched.contains(t.text.as_str())).map(|t| t.weight).sum::<f32>() / profile;
-            scored.push((bm25, target, matched, coverage));
-        }
-        // BM25 ranks the candidates against each other; the largest share any of them holds anchors
-        // that half, so the best of poor candidates is not a good match.
-        let anchor = (scored.iter().map(|c| c.3).fold(0.0, f32::max) / FULL_SHARE).min(1.0);
+        let ranked = self.weigh_candidates(&source, &terms, profile, req.size, today)?;
+        // Every hit is read before an error counts, so a lazy bundle's plan names all their blocks.
+        let records: Vec<Result<PublicRecord, Error>> = ranked.iter().map(|(_, _, c)| self.record_at(c.addr)).collect();
         let weights: HashMap<&str, f32> = terms.iter().map(|t| (t.text.as_str(), t.weight)).collect();
-        let mut hits = Vec::with_capacity(scored.len());
-        for (bm25, target, matched, coverage) in scored {
-            let text_points = TEXT_POINTS * (0.5 * bm25 / best_bm25 * anchor + 0.5 * coverage);
-            let mut reasons = vec![reason("terms", matched_phrases(&source_text, &matched, &weights).join(", "), text_points)];
-            let (need, result) = if source_is_need { (&source, &target) } else { (&target, &source) };
-            let gate = (text_points / TAG_GATE_POINTS).min(1.0);
-            reasons.extend(tag_reasons(need, result, today).into_iter().map(|mut r| {
-                if r.contribution > 0.0 {
-                    r.contribution *= gate;
-                }
-                r
-            }));
-            let score = reasons.iter().map(|r| r.contribution).sum::<f32>().clamp(0.0, 100.0);
-            hits.push((score, bm25, MatchHit { id: target.id.clone(), kind: target.kind.clone(), title: target.title.clone(), score, reasons }));
+        let mut hits = Vec::with_capacity(ranked.len());
+        for ((_, text_points, c), record) in ranked.into_iter().zip(records) {
+            let record = record?;
+            let phrases = matched_phrases(&source_text, &c.matched, &weights).join(", ");
+            let reasons = pair_reasons(&source, &record, text_points, phrases, today);
+            hits.push(MatchHit { id: record.id, kind: record.kind, title: record.title, score: total(&reasons), reasons });
         }
-        // Stable sort: equal scores keep BM25 order, which keeps index order on ties.
-        hits.sort_by(|a, b| b.0.total_cmp(&a.0).then(b.1.total_cmp(&a.1)));
-        Ok(MatchResponse { hits: hits.into_iter().take(req.size).map(|h| h.2).collect() })
+        Ok(MatchResponse { hits })
     }
 
     /// Reads what a match will read — the source, its terms' dictionary entries, the candidates'
-    /// posting lists and stored records — going on past missing blocks, so that a lazy bundle
-    /// fetches them in a few rounds (see [`Engine::planned`]).
+    /// posting lists and columns, the stored records of the hits — going on past missing blocks,
+    /// so that a lazy bundle fetches them in a few rounds (see [`Engine::planned`]).
     pub fn warm_match(&self, req: &MatchRequest) {
         let source = match (&req.id, &req.text) {
             (Some(id), None) => self.get(id).ok().flatten(),
@@ -287,14 +293,98 @@ impl Engine {
                 let _ = body.get_term_info(&Term::from_field_text(self.fields.body, &text));
             }
         }
-        let Ok((terms, _)) = self.source_terms(&source_text) else { return };
+        let Ok((terms, profile)) = self.source_terms(&source_text) else { return };
         let query = self.candidate_query(&terms, source.kind().is_demand(), &source.id);
         self.warm_terms(&[&query]);
-        if let Ok(found) = self.candidates(&terms, source.kind().is_demand(), &source.id, req.size) {
-            for (_, addr) in found {
-                let _ = self.record_at(addr);
+        let Ok(today) = today(req.today.as_deref()) else { return };
+        if let Ok(ranked) = self.weigh_candidates(&source, &terms, profile, req.size, today) {
+            for (_, _, c) in ranked {
+                let _ = self.record_at(c.addr);
             }
         }
+    }
+
+    /// The best `size` candidates as (score, text points, candidate), best first, weighed from the
+    /// posting lists and fast columns alone. The score is the one the hit will show: the tags the
+    /// columns hold give the same contributions as the stored record's.
+    fn weigh_candidates<'t>(&self, source: &PublicRecord, terms: &'t [SourceTerm], profile: f32, size: usize, today: i64) -> Result<Vec<(f32, f32, Candidate<'t>)>, Error> {
+        let found = self.candidates(terms, source.kind().is_demand(), &source.id, size)?;
+        let best_bm25 = found.first().map_or(1.0, |c| c.0).max(f32::EPSILON);
+        let candidates = self.read_candidates(found, terms)?;
+        let shares: Vec<f32> =
+            candidates.iter().map(|c| terms.iter().filter(|t| c.matched.contains(t.text.as_str())).map(|t| t.weight).sum::<f32>() / profile).collect();
+        // BM25 ranks the candidates against each other; the largest share any of them holds anchors
+        // that half, so the best of poor candidates is not a good match.
+        let anchor = (shares.iter().copied().fold(0.0, f32::max) / FULL_SHARE).min(1.0);
+        let mut ranked: Vec<(f32, f32, Candidate)> = candidates
+            .into_iter()
+            .zip(shares)
+            .map(|(c, share)| {
+                let text_points = TEXT_POINTS * (0.5 * c.bm25 / best_bm25 * anchor + 0.5 * share);
+                (total(&pair_reasons(source, &c.tags, text_points, String::new(), today)), text_points, c)
+            })
+            .collect();
+        // Stable sort: equal scores keep BM25 order, which keeps index order on ties.
+        ranked.sort_by(|a, b| b.0.total_cmp(&a.0).then(b.2.bm25.total_cmp(&a.2.bm25)));
+        ranked.truncate(size);
+        Ok(ranked)
+    }
+
+    /// Each candidate's tags from the fast columns and the source terms it holds from the posting
+    /// lists, segment by segment, without its stored record: a lazy bundle has the tag columns from
+    /// its opening, and the candidate query has fetched these posting lists already.
+    fn read_candidates<'t>(&self, found: Vec<(f32, DocAddress)>, terms: &'t [SourceTerm]) -> Result<Vec<Candidate<'t>>, Error> {
+        let index_err = |e: tantivy::TantivyError| Error::Index(e.to_string());
+        let mut out: Vec<Candidate> = found.into_iter().map(|(bm25, addr)| Candidate { bm25, addr, tags: PublicRecord::default(), matched: HashSet::new() }).collect();
+        let mut by_segment: BTreeMap<u32, Vec<usize>> = BTreeMap::new();
+        for (i, c) in out.iter().enumerate() {
+            by_segment.entry(c.addr.segment_ord).or_default().push(i);
+        }
+        for (segment_ord, mut group) in by_segment {
+            group.sort_by_key(|&i| out[i].addr.doc_id);
+            let docs: Vec<DocId> = group.iter().map(|&i| out[i].addr.doc_id).collect();
+            let segment = self.searcher.segment_reader(segment_ord);
+            let columns = segment.fast_fields();
+            let strs = |name: &str| match columns.str(name).map_err(index_err)? {
+                Some(col) => str_values(&col, &docs),
+                None => Ok(vec![Vec::new(); docs.len()]),
+            };
+            let [mut industries, mut fields, mut modes, mut province, mut city] = [strs("industries")?, strs("fields")?, strs("modes")?, strs("region")?, strs("city")?];
+            let trl = |name: &str| columns.column_opt::<u64>(name).map_err(index_err);
+            let (trl_min, trl_max) = (trl("trl_min")?, trl("trl_max")?);
+            let deadline = columns.column_opt::<i64>("deadline").map_err(index_err)?;
+            let level = |col: &Option<Column<u64>>, doc| col.as_ref().and_then(|c| c.first(doc)).and_then(|v| u8::try_from(v).ok());
+            for (k, (&i, &doc)) in group.iter().zip(&docs).enumerate() {
+                out[i].tags = PublicRecord {
+                    industries: std::mem::take(&mut industries[k]),
+                    fields: std::mem::take(&mut fields[k]),
+                    modes: std::mem::take(&mut modes[k]),
+                    province: std::mem::take(&mut province[k]).into_iter().next(),
+                    region: std::mem::take(&mut city[k]).into_iter().next(),
+                    trl_min: level(&trl_min, doc),
+                    trl_max: level(&trl_max, doc),
+                    deadline: deadline.as_ref().and_then(|c| c.first(doc)).filter(|d| DAYS_READ.contains(d)).map(format_date),
+                    ..PublicRecord::default()
+                };
+            }
+            for (name, _) in TEXT_FIELDS {
+                let field = self.fields.text(name);
+                let inverted = segment.inverted_index(field).map_err(index_err)?;
+                for t in terms {
+                    let postings = inverted.read_postings(&Term::from_field_text(field, &t.text), IndexRecordOption::Basic);
+                    let Some(mut postings) = postings.map_err(|e| Error::Index(e.to_string()))? else { continue };
+                    for (&i, &doc) in group.iter().zip(&docs) {
+                        if postings.doc() < doc {
+                            postings.seek(doc);
+                        }
+                        if postings.doc() == doc {
+                            out[i].matched.insert(t.text.as_str());
+                        }
+                    }
+                }
+            }
+        }
+        Ok(out)
     }
 
     /// The source's chaining terms that some record holds, weighted by tf (title and keywords count
@@ -423,4 +513,87 @@ fn matched_phrases(source: &SourceText, matched: &HashSet<&str>, weights: &HashM
     }
     phrases.sort_by(|a, b| b.0.total_cmp(&a.0));
     phrases.into_iter().take(MAX_NAMED_TERMS).map(|p| p.1).collect()
+}
+
+#[cfg(all(test, feature = "cli"))]
+mod tests {
+    use tantivy::directory::OwnedBytes;
+
+    use super::*;
+    use crate::bundle::{Bundle, Counts};
+
+    const TODAY: &str = "2026-11-21";
+
+    fn engine(bytes: Vec<u8>) -> Engine {
+        Engine::open(Bundle::parse(OwnedBytes::new(bytes)).unwrap()).unwrap()
+    }
+
+    /// Matches every record of `engine` and checks that each candidate's tags, as the columns give
+    /// them, yield the reasons its stored record yields. Returns the pairs checked.
+    fn column_tags_agree_with_records(engine: &Engine) -> usize {
+        let today = parse_date(TODAY).unwrap();
+        let mut pairs = 0;
+        for (segment_ord, segment) in engine.searcher.segment_readers().iter().enumerate() {
+            for doc in 0..segment.max_doc() {
+                let source = engine.record_at(DocAddress::new(segment_ord as u32, doc)).unwrap();
+                let (terms, profile) = engine.source_terms(&SourceText::new(&source)).unwrap();
+                for (score, text_points, c) in engine.weigh_candidates(&source, &terms, profile, 100, today).unwrap() {
+                    let record = engine.record_at(c.addr).unwrap();
+                    let from_columns: Vec<(String, f32)> = pair_reasons(&source, &c.tags, text_points, String::new(), today).into_iter().map(|r| (r.kind, r.contribution)).collect();
+                    let from_record: Vec<(String, f32)> = pair_reasons(&source, &record, text_points, String::new(), today).into_iter().map(|r| (r.kind, r.contribution)).collect();
+                    assert_eq!(from_columns, from_record, "{} → {}", source.id, record.id);
+                    assert_eq!(score, total(&pair_reasons(&source, &record, text_points, String::new(), today)));
+                    pairs += 1;
+                }
+            }
+        }
+        pairs
+    }
+
+    #[test]
+    fn a_candidates_column_tags_give_the_reasons_its_stored_record_gives() {
+        let seeds = engine(include_bytes!("../index/techmatch.bundle").to_vec());
+        let n = column_tags_agree_with_records(&seeds);
+        assert!(n > 4_000, "{n} pairs");
+
+        // Needs that give one TRL bound, a city, no region, an expired or invalid deadline.
+        let need = |id: &str, trl_min, trl_max, region: Option<&str>, deadline: Option<&str>| PublicRecord {
+            id: id.into(),
+            kind: "need".into(),
+            title: "管道防腐涂层耐温提升".into(),
+            summary: "需要耐温120℃的管道外防腐涂层。".into(),
+            industries: vec!["新材料".into(), "管道装备".into()],
+            modes: vec!["合作开发".into(), "技术服务".into()],
+            region: region.map(taxonomy::city_code),
+            province: region.and_then(taxonomy::province).map(str::to_string),
+            trl_min,
+            trl_max,
+            deadline: deadline.map(str::to_string),
+            ..PublicRecord::default()
+        };
+        let result = PublicRecord {
+            id: "R1".into(),
+            kind: "result".into(),
+            title: "耐高温环氧粉末防腐涂层".into(),
+            summary: "一种耐温150℃的管道防腐涂层。".into(),
+            industries: vec!["新材料".into()],
+            modes: vec!["转让".into()],
+            region: Some("130900".into()),
+            region_name: Some("沧州市".into()),
+            province: Some("河北省".into()),
+            trl_min: Some(7),
+            trl_max: Some(7),
+            ..PublicRecord::default()
+        };
+        let records = vec![
+            need("N1", Some(5), None, Some("130921"), Some("2027-06-30")),
+            need("N2", None, Some(3), Some("130100"), Some("2020-01-01")),
+            need("N3", Some(6), Some(8), None, Some("2027-02-30")),
+            need("N4", None, None, Some("120000"), None),
+            result,
+        ];
+        let files = crate::index::build(&records, &|_| {}).unwrap();
+        let built = engine(crate::search::write_bundle(Counts { needs: 4, challenges: 0, results: 1 }, &files).unwrap());
+        assert_eq!(column_tags_agree_with_records(&built), 8, "each need finds R1 and R1 finds the four needs");
+    }
 }

@@ -291,7 +291,11 @@ pub fn parse_date(s: &str) -> Option<i64> {
     Some(era * 146_097 + doe - 719_468)
 }
 
-/// The `YYYY-MM-DD` date of a day count since 1970-01-01 (inverse of [`parse_date`]).
+/// Day counts of the first and last dates [`parse_date`] reads (`-999-01-01`, `9999-12-31`).
+pub const DAYS_READ: std::ops::RangeInclusive<i64> = -1_084_405..=2_932_896;
+
+/// The `YYYY-MM-DD` date of a day count since 1970-01-01 (inverse of [`parse_date`] over
+/// [`DAYS_READ`]).
 pub fn format_date(days: i64) -> String {
     // Howard Hinnant's civil_from_days.
     let z = days + 719_468;
@@ -309,6 +313,13 @@ pub fn format_date(days: i64) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn days_read_are_the_first_and_last_dates_parse_date_reads() {
+        assert_eq!(parse_date("-999-01-01"), Some(*DAYS_READ.start()));
+        assert_eq!(parse_date("9999-12-31"), Some(*DAYS_READ.end()));
+        assert_eq!(format_date(*DAYS_READ.start()), "-999-01-01");
+    }
 
     #[test]
     fn dates_round_trip() {

@@ -812,25 +812,30 @@ impl Engine {
     }
 }
 
-/// The ids of documents of one segment, from its id column, read in one pass over its dictionary.
+/// The ids of documents of one segment, from its id column.
 fn ids_in(col: &StrColumn, docs: &[DocId]) -> Result<Vec<String>, Error> {
-    let mut ords = docs.iter().enumerate().map(|(i, &doc)| col.term_ords(doc).next().map(|ord| (ord, i)).ok_or_else(|| Error::Index("document without id".into()))).collect::<Result<Vec<_>, _>>()?;
-    ords.sort_unstable();
-    let sorted: Vec<u64> = ords.iter().map(|&(ord, _)| ord).collect();
-    let mut ids = vec![String::new(); docs.len()];
-    let mut next = ords.iter();
+    str_values(col, docs)?.into_iter().map(|v| v.into_iter().next().ok_or_else(|| Error::Index("document without id".into()))).collect()
+}
+
+/// The values of a string column for each of `docs` (of one segment), each distinct value named
+/// once, in one pass over the column's dictionary.
+pub(crate) fn str_values(col: &StrColumn, docs: &[DocId]) -> Result<Vec<Vec<String>>, Error> {
+    let ords: Vec<Vec<u64>> = docs.iter().map(|&doc| col.term_ords(doc).collect()).collect();
+    let mut distinct: Vec<u64> = ords.iter().flatten().copied().collect();
+    distinct.sort_unstable();
+    distinct.dedup();
+    let mut names = Vec::with_capacity(distinct.len());
     let found = col
         .dictionary()
-        .sorted_ords_to_term_cb(&sorted, |id| {
-            if let Some(&(_, i)) = next.next() {
-                ids[i] = String::from_utf8_lossy(id).into_owned();
-            }
-        })
+        .sorted_ords_to_term_cb(&distinct, |value| names.push(String::from_utf8_lossy(value).into_owned()))
         .map_err(|e| Error::Index(e.to_string()))?;
-    if !found {
-        return Err(Error::Index("an id is missing from the id column".into()));
+    if !found || names.len() != distinct.len() {
+        return Err(Error::Index("a value is missing from its column's dictionary".into()));
     }
-    Ok(ids)
+    let name = |ord: u64| match distinct.binary_search(&ord) {
+        Ok(i) | Err(i) => names[i].clone(),
+    };
+    Ok(ords.into_iter().map(|o| o.into_iter().map(name).collect()).collect())
 }
 
 /// Tags of a record as shown on a hit card.

@@ -4,6 +4,8 @@ mod common;
 
 use std::collections::BTreeMap;
 
+use serde_json::json;
+
 use tantivy::directory::OwnedBytes;
 use techmatch::bundle::Bundle;
 use techmatch::matching::{MatchRequest, MatchTags};
@@ -284,6 +286,61 @@ fn a_need_the_bundle_barely_shares_words_with_is_a_weak_match() {
     assert_eq!(osmosis[0].id, "R-2026-0053");
     assert!(osmosis[0].score > 45.0, "{:?}", osmosis[0]);
     assert!(osmosis[1].score < osmosis[0].score / 3.0, "{:?}", osmosis[1]);
+}
+
+#[test]
+fn every_seed_match_lists_its_hits_by_the_score_they_show() {
+    // A match ranks its candidates by tags read from the fast columns, then shows reasons from the
+    // stored records: if the two disagreed, a hit would rank above one with a higher score.
+    let e = common::seeds();
+    let mut matched = 0;
+    for side in ["needs", "results"] {
+        let text = std::fs::read_to_string(common::root().join(format!("seeds/{side}.jsonl"))).unwrap();
+        for line in text.lines() {
+            let id = serde_json::from_str::<serde_json::Value>(line).unwrap()["id"].as_str().unwrap().to_string();
+            let hits = e.match_records(&MatchRequest { id: Some(id.clone()), size: 100, today: Some(TODAY.into()), ..MatchRequest::default() }).unwrap().hits;
+            assert!(hits.windows(2).all(|w| w[0].score >= w[1].score), "{id}: {:?}", hits.iter().map(|h| h.score).collect::<Vec<_>>());
+            for h in &hits {
+                let sum: f32 = h.reasons.iter().map(|r| r.contribution).sum();
+                assert!((sum.clamp(0.0, 100.0) - h.score).abs() < 1e-3, "{id} → {}: score {} from reasons {sum}", h.id, h.score);
+            }
+            matched += usize::from(!hits.is_empty());
+        }
+    }
+    assert!(matched > 200, "{matched} seed records found matches");
+}
+
+#[test]
+fn a_need_candidate_weighs_one_trl_bound_its_city_and_its_deadline_as_its_record_says() {
+    let dir = tempfile::tempdir().unwrap();
+    let needs = [
+        common::need_json("N1", json!({"trl_min": 5, "industries": ["管道装备", "新材料"], "region": "130921"})),
+        common::need_json("N2", json!({"trl_max": 3, "deadline": "2020-01-01", "region": "130100"})),
+        common::need_json("N3", json!({"trl_min": 6, "trl_max": 8, "region": "120000"})),
+    ];
+    let needs = common::temp_file(&dir, "needs.jsonl", needs.join("\n").as_bytes());
+    let results = common::temp_file(&dir, "results.jsonl", common::result_json("R1", json!({"region": "130900", "region_name": "沧州市", "industries": ["新材料"]})).as_bytes());
+    let e = common::engine_from(&[needs, results], None);
+    let hits = e.match_records(&MatchRequest { id: Some("R1".into()), size: 10, today: Some(TODAY.into()), ..MatchRequest::default() }).unwrap().hits;
+    let detail = |id: &str, kind: &str| {
+        let hit = hits.iter().find(|h| h.id == id).unwrap_or_else(|| panic!("{id} not matched: {hits:?}"));
+        hit.reasons.iter().find(|r| r.kind == kind).map(|r| (r.detail.clone(), r.contribution))
+    };
+    // One bound is that level (as the need's range); the result's TRL 7 misses it.
+    assert_eq!(detail("N1", "trl_miss"), Some(("TRL 7 / 5–5".into(), -8.0)));
+    assert_eq!(detail("N2", "trl_miss"), Some(("TRL 7 / 3–3".into(), -12.0)));
+    assert_eq!(detail("N3", "trl_fit").map(|r| r.0), Some("TRL 7 / 6–8".into()));
+    assert_eq!(detail("N2", "expired"), Some(("2020-01-01".into(), -10.0)));
+    assert_eq!(detail("N1", "open").map(|r| r.0), Some("2027-06-30".into()));
+    // Same city (130921 is in 130900) beats same province (130100); Tianjin is neither.
+    assert_eq!(detail("N1", "region").map(|r| r.0), Some("沧州市".into()));
+    assert_eq!(detail("N2", "region").map(|r| r.0), Some("河北省".into()));
+    assert_eq!(detail("N3", "region"), None);
+    assert_eq!(detail("N1", "industry").map(|r| r.0), Some("新材料".into()));
+    assert!(hits.windows(2).all(|w| w[0].score >= w[1].score));
+    // A TRL filter finds a need that gives one bound at that level.
+    let found = |lo, hi| ids(&e, &SearchRequest { trl: Some(TrlRange { min: Some(lo), max: Some(hi) }), size: 10, ..req("") });
+    assert!(found(5, 5).contains(&"N1".to_string()) && !found(6, 9).contains(&"N1".to_string()));
 }
 
 #[test]
