@@ -23,6 +23,7 @@ use tantivy::query::{AllQuery, BooleanQuery, BoostQuery, ConstScoreQuery, Occur,
 use tantivy::postings::TermInfo;
 use tantivy::schema::{Field, IndexRecordOption};
 use tantivy::schema::document::{DeserializeError, DocumentDeserialize, DocumentDeserializer, ValueDeserialize, ValueDeserializer};
+use tantivy::error::DataCorruption;
 use tantivy::{DocAddress, DocId, Index, Order, ReloadPolicy, Score, Searcher, SegmentReader, Term};
 
 use crate::bundle::{BlockCache, Bundle, Header, Transfer};
@@ -898,6 +899,11 @@ impl Collector for FacetCounts {
         for &name in &self.fields {
             if let Some(col) = segment.fast_fields().str(name)? {
                 let n = col.num_terms();
+                // A dictionary spends at least a byte per value: a larger count is a forged bundle's,
+                // and a vector that long would abort the process.
+                if n as u64 > col.dictionary().num_bytes().get_bytes() {
+                    return Err(DataCorruption::comment_only(format!("column {name} claims {n} values in {} bytes", col.dictionary().num_bytes().get_bytes())).into());
+                }
                 columns.push((name, col, vec![0u64; n]));
             }
         }

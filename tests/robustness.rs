@@ -261,8 +261,9 @@ fn forged(at: u32) -> Vec<u8> {
     targets::edited_seeds_bundle(&[[0].as_slice(), &at.to_le_bytes(), &[0xff]].concat())
 }
 
-// Offsets below were found with the `bundle_files` fuzz target on the committed seeds bundle; when
-// that bundle changes, the tests say so and new ones come from a short run of that target.
+// Offsets below come from flipping each byte of the committed seeds bundle's first file (its fast
+// columns) in turn, as the `bundle_files` fuzz target edits; when that bundle changes, the tests say
+// so and a new scan gives new ones.
 
 #[test]
 fn a_forged_bundle_that_makes_tantivy_panic_is_exit_code_1_naming_it() {
@@ -284,6 +285,20 @@ fn facet_counts_skip_ordinals_a_forged_bundle_puts_past_the_dictionary() {
         let engine = Engine::open(Bundle::parse(OwnedBytes::new(forged(at))).unwrap()).unwrap();
         let res = engine.search(&techmatch::search::SearchRequest { q: "技术 涂层".into(), ..Default::default() }).unwrap();
         assert!(res.total > 0, "flip at {at}");
+    }
+}
+
+#[test]
+fn a_forged_column_claiming_more_values_than_its_bytes_hold_is_an_error_not_an_abort() {
+    // Each flip makes a fast column's dictionary claim billions of values; facet counting sized its
+    // counts by that claim and the allocation aborted the process (the browser's instance trapped).
+    for at in [1329, 3353, 4423, 4539, 4690, 6079, 6304] {
+        let engine = Engine::open(Bundle::parse(OwnedBytes::new(forged(at))).unwrap());
+        let err = match engine {
+            Err(e) => e.to_string(),
+            Ok(engine) => engine.search(&techmatch::search::SearchRequest { q: "技术 涂层".into(), ..Default::default() }).unwrap_err().to_string(),
+        };
+        assert!(err.contains("claims") && err.contains("values in"), "flip at {at}: {err}");
     }
 }
 
