@@ -21,8 +21,8 @@ use tantivy::collector::{Collector, Count, SegmentCollector, TopDocs};
 use tantivy::columnar::{RowId, StrColumn};
 use tantivy::query::{AllQuery, BooleanQuery, BoostQuery, ConstScoreQuery, Occur, PhraseQuery, Query, RangeQuery, TermQuery};
 use tantivy::postings::TermInfo;
+use tantivy::store::StoreReader;
 use tantivy::schema::{Field, IndexRecordOption};
-use tantivy::schema::document::{DeserializeError, DocumentDeserialize, DocumentDeserializer, ValueDeserialize, ValueDeserializer};
 use tantivy::error::DataCorruption;
 use tantivy::{DocAddress, DocId, Index, Order, ReloadPolicy, Score, Searcher, SegmentReader, Term};
 
@@ -129,28 +129,38 @@ pub struct Hit {
 /// Filter queries of a request, each with its tag field ("" for TRL and open).
 type Filters = Vec<(&'static str, Box<dyn Query>)>;
 
-/// A stored document as the engine reads it: its one stored field, the public record as JSON
-/// (`index::schema`). Reading only that keeps tantivy's general value decoder out of the WASM
-/// module.
-struct StoredRecord(Option<String>);
+/// Store blocks each segment's reader keeps decompressed (tantivy's own searcher keeps as many).
+const STORE_CACHE_BLOCKS: usize = 100;
 
-impl DocumentDeserialize for StoredRecord {
-    fn deserialize<'de, D: DocumentDeserializer<'de>>(mut doc: D) -> Result<Self, DeserializeError> {
-        let mut json = None;
-        while let Some((_, StoredText(text))) = doc.next_field()? {
-            json.get_or_insert(text);
-        }
-        Ok(StoredRecord(json))
+/// The text of a document's one stored field (the public record as JSON, `index::schema`) in its
+/// stored bytes, tantivy's layout: a VInt count of values, then per value its field (u32), a type
+/// code (0 = text), a VInt length and the text. Read here, with every length checked against the
+/// bytes, because tantivy's reader reserves a damaged length before reading (an abort).
+fn stored_text(mut bytes: &[u8]) -> Result<Option<String>, String> {
+    if read_vint(&mut bytes).ok_or("value count cut short")? == 0 {
+        return Ok(None);
     }
+    let [_, _, _, _, code, rest @ ..] = bytes else { return Err("field cut short".into()) };
+    if *code != 0 {
+        return Err(format!("value of type {code}, not text"));
+    }
+    let mut rest = rest;
+    let len = read_vint(&mut rest).ok_or("text length cut short")?;
+    let text = usize::try_from(len).ok().and_then(|len| rest.get(..len)).ok_or_else(|| format!("text of {len} bytes in {} left", rest.len()))?;
+    String::from_utf8(text.to_vec()).map(Some).map_err(|e| e.to_string())
 }
 
-/// A stored text value; any other type is a damaged document.
-struct StoredText(String);
-
-impl ValueDeserialize for StoredText {
-    fn deserialize<'de, D: ValueDeserializer<'de>>(value: D) -> Result<Self, DeserializeError> {
-        value.deserialize_string().map(StoredText)
+/// A tantivy VInt: 7 bits a byte, lowest first, the last byte marked by its high bit.
+fn read_vint(bytes: &mut &[u8]) -> Option<u64> {
+    let mut value = 0u64;
+    for (i, &b) in bytes.iter().enumerate().take(10) {
+        value |= u64::from(b & 0x7f) << (7 * i);
+        if b & 0x80 != 0 {
+            *bytes = &bytes[i + 1..];
+            return Some(value);
+        }
     }
+    None
 }
 
 /// Facet counts: field → value → number of records.
@@ -183,6 +193,8 @@ pub struct Stats {
 /// An opened bundle, ready to search and match. Cheap to share; never writes.
 pub struct Engine {
     pub(crate) searcher: Searcher,
+    /// Each segment's stored records (read by [`stored_text`]).
+    stores: Vec<StoreReader>,
     pub(crate) fields: Fields,
     header: Header,
     bundle_bytes: u64,
@@ -361,8 +373,11 @@ impl Engine {
             .num_warming_threads(0)
             .try_into()
             .map_err(|e| Error::Bundle(format!("cannot read the index: {e}")))?;
+        let searcher = reader.searcher();
+        let stores = searcher.segment_readers().iter().map(|s| s.get_store_reader(STORE_CACHE_BLOCKS)).collect::<Result<_, _>>();
         Ok(Engine {
-            searcher: reader.searcher(),
+            stores: stores.map_err(|e| Error::Bundle(format!("cannot read the stored records: {e}")))?,
+            searcher,
             fields,
             header: bundle.header.clone(),
             bundle_bytes: bundle.size,
@@ -724,8 +739,9 @@ impl Engine {
     }
 
     fn stored_json(&self, addr: DocAddress) -> Result<String, Error> {
-        let doc: StoredRecord = self.searcher.doc(addr).map_err(|e| Error::Index(e.to_string()))?;
-        doc.0.ok_or_else(|| Error::Index("stored record missing".into()))
+        let store = self.stores.get(addr.segment_ord as usize).ok_or_else(|| Error::Index(format!("no segment {}", addr.segment_ord)))?;
+        let bytes = store.get_document_bytes(addr.doc_id).map_err(|e| Error::Index(e.to_string()))?;
+        stored_text(bytes.as_slice()).map_err(|e| Error::Index(format!("stored record unreadable: {e}")))?.ok_or_else(|| Error::Index("stored record missing".into()))
     }
 
     fn hit(&self, addr: DocAddress, score: Score, terms: &HashSet<String>) -> Result<Hit, Error> {
@@ -965,6 +981,22 @@ pub fn request_from_json(json: &str) -> Result<SearchRequest, Error> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn stored_text_reads_tantivys_layout_and_refuses_lengths_past_the_bytes() {
+        // One value: field 1, text, VInt 5 (0x85: last byte), then the text.
+        let doc = [&[0x81][..], &1u32.to_le_bytes(), &[0, 0x85], b"{\"a\"}"].concat();
+        assert_eq!(stored_text(&doc), Ok(Some("{\"a\"}".into())));
+        assert_eq!(stored_text(&[0x80]), Ok(None));
+        // Type 0, then a length of 2^62 (as a forged block gives): an error, not a reservation.
+        let forged = [&[0x81][..], &1u32.to_le_bytes(), &[0, 0, 0, 0, 0, 0, 0, 0, 0, 0xc0]].concat();
+        assert!(stored_text(&forged).unwrap_err().contains("bytes in 0 left"), "{:?}", stored_text(&forged));
+        assert!(stored_text(&doc[..doc.len() - 1]).is_err());
+        assert!(stored_text(&[0x81, 1, 0, 0, 0, 2, 0x81, 7]).unwrap_err().contains("type 2"));
+        assert!(stored_text(&[0x01]).is_err());
+        // Multi-byte VInts: 300 = 44 + 2·128.
+        assert_eq!(read_vint(&mut &[44, 0x82][..]), Some(300));
+    }
 
     #[test]
     fn query_syntax() {

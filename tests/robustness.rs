@@ -303,6 +303,17 @@ fn a_forged_column_claiming_more_values_than_its_bytes_hold_is_an_error_not_an_a
 }
 
 #[test]
+fn a_forged_stored_record_length_is_an_error_not_an_abort() {
+    // This flip in the stored records damages a record's text length; tantivy's reader took it for
+    // 9.2·10^18 bytes and reserved that much before reading (an abort). The engine reads stored
+    // records itself now, every length checked against the bytes.
+    let bytes = targets::edited_seeds_bundle(&[[4].as_slice(), &47983u32.to_le_bytes(), &[0xff]].concat());
+    let engine = Engine::open(Bundle::parse(OwnedBytes::new(bytes)).unwrap()).unwrap();
+    let err = engine.search(&techmatch::search::SearchRequest { q: "技术 涂层".into(), ..Default::default() }).unwrap_err().to_string();
+    assert!(err.contains("stored record unreadable: text length cut short"), "{err}");
+}
+
+#[test]
 fn excluding_a_phrase_removes_exactly_the_records_holding_it() {
     // Found by the `query` fuzz target (` -轴。让`): tantivy's phrase scorer asserted in debug builds
     // when it was the exclusion of a boolean query (see Cargo.toml). Every record of `base` that
