@@ -917,8 +917,9 @@ impl Collector for FacetCounts {
                 let n = col.num_terms();
                 // A dictionary spends at least a byte per value: a larger count is a forged bundle's,
                 // and a vector that long would abort the process.
-                if n as u64 > col.dictionary().num_bytes().get_bytes() {
-                    return Err(DataCorruption::comment_only(format!("column {name} claims {n} values in {} bytes", col.dictionary().num_bytes().get_bytes())).into());
+                let bytes = col.dictionary().num_bytes().get_bytes();
+                if n as u64 > bytes {
+                    return Err(DataCorruption::comment_only(format!("column {name} claims {n} values in {bytes} bytes")).into());
                 }
                 columns.push((name, col, vec![0u64; n]));
             }
