@@ -12,9 +12,9 @@
 //! runs a request in planning mode to learn every byte range it needs, so that the browser can
 //! fetch them together before answering ([`Planned`]).
 
-use std::collections::{BTreeMap, HashSet};
+use std::collections::{BTreeMap, HashMap, HashSet, VecDeque};
 use std::ops::{Bound, Range};
-use std::sync::Arc;
+use std::sync::{Arc, Mutex};
 
 use serde::{Deserialize, Serialize};
 use tantivy::collector::{Collector, Count, SegmentCollector, TopDocs};
@@ -65,7 +65,7 @@ pub const MAX_SUBSTRING_WORDS: usize = 16;
 const SNIPPET_CHARS: usize = 120;
 
 /// How results are ordered.
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "lowercase")]
 pub enum Sort {
     /// Best match first (newest first when there is no query text).
@@ -78,7 +78,7 @@ pub enum Sort {
 }
 
 /// An inclusive TRL range; either end may be open.
-#[derive(Debug, Clone, Copy, Default, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct TrlRange {
     pub min: Option<u8>,
@@ -202,6 +202,78 @@ pub struct Engine {
     cache: Option<Arc<BlockCache>>,
     /// How free text is turned into a query.
     pub options: QueryOptions,
+    /// What recent searches counted and ranked, so that asking again or paging is cheap.
+    answers: Mutex<Answers>,
+}
+
+/// Searches remembered per engine; the least recently asked is forgotten first.
+const REMEMBERED_SEARCHES: usize = 32;
+/// Pages remembered per search.
+const REMEMBERED_PAGES: usize = 16;
+
+/// What identifies a search's hits apart from the page: the request with today resolved, and the
+/// engine's query options.
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+struct SearchKey {
+    q: String,
+    kind: Option<String>,
+    filters: BTreeMap<String, Vec<String>>,
+    trl: Option<TrlRange>,
+    /// Today, for a request of open records only.
+    open_on: Option<i64>,
+    sort: Sort,
+    options: (bool, u32, u32),
+}
+
+impl SearchKey {
+    fn of(req: &SearchRequest, today: i64, options: &QueryOptions) -> SearchKey {
+        SearchKey {
+            q: req.q.clone(),
+            kind: req.kind.clone(),
+            filters: req.filters.iter().filter(|(_, v)| !v.is_empty()).map(|(k, v)| (k.clone(), v.clone())).collect(),
+            trl: req.trl,
+            open_on: req.open.then_some(today),
+            sort: req.sort,
+            options: (options.unigrams, options.verbatim_boost.to_bits(), options.min_match.to_bits()),
+        }
+    }
+}
+
+/// A search's total and facet counts, and its pages ranked so far by (offset, size).
+#[derive(Debug, Clone, Default)]
+struct Counted {
+    total: usize,
+    facets: Facets,
+    partial: bool,
+    pages: HashMap<(usize, usize), Vec<(Score, DocAddress)>>,
+}
+
+/// The engine's memory of recent searches: totals and facet counts, which cost most over many
+/// hits, and the ranked pages. A bundle never changes once opened, so nothing goes stale.
+#[derive(Debug, Default)]
+struct Answers(VecDeque<(SearchKey, Counted)>);
+
+impl Answers {
+    /// The search's counts, now the most recently asked.
+    fn get(&mut self, key: &SearchKey) -> Option<&Counted> {
+        let at = self.0.iter().position(|(k, _)| k == key)?;
+        let entry = self.0.remove(at)?;
+        self.0.push_front(entry);
+        self.0.front().map(|(_, c)| c)
+    }
+
+    fn remember(&mut self, key: SearchKey, counted: Counted, page: (usize, usize), top: &[(Score, DocAddress)]) {
+        let mut counted = match self.0.iter().position(|(k, _)| *k == key).and_then(|at| self.0.remove(at)) {
+            Some((_, known)) => known,
+            None => counted,
+        };
+        if counted.pages.len() >= REMEMBERED_PAGES {
+            counted.pages.clear();
+        }
+        counted.pages.insert(page, top.to_vec());
+        self.0.push_front((key, counted));
+        self.0.truncate(REMEMBERED_SEARCHES);
+    }
 }
 
 /// The answer of a request on a lazily opened bundle: the answer, or the byte ranges to fetch first.
@@ -285,6 +357,15 @@ pub(crate) fn parse_query(q: &str) -> ParsedQuery {
 }
 
 /// Today as days since 1970, from a request or the clock.
+/// The offset of a request's page, after checking its size and page number.
+fn page_offset(req: &SearchRequest) -> Result<usize, Error> {
+    if req.size == 0 || req.size > MAX_PAGE_SIZE {
+        return Err(Error::Request(format!("size: must be from 1 to {MAX_PAGE_SIZE}, found {}", req.size)));
+    }
+    let page = req.page.max(1);
+    (page - 1).checked_mul(req.size).filter(|o| *o < u32::MAX as usize).ok_or_else(|| Error::Request(format!("page {page} is out of range")))
+}
+
 pub(crate) fn today(given: Option<&str>) -> Result<i64, Error> {
     match given {
         Some(s) => parse_date(s).ok_or_else(|| Error::Request(format!("today: not a date in YYYY-MM-DD form: {s:?}"))),
@@ -383,6 +464,7 @@ impl Engine {
             bundle_bytes: bundle.size,
             cache: bundle.cache.clone(),
             options: QueryOptions::default(),
+            answers: Mutex::default(),
         })
     }
 
@@ -442,6 +524,9 @@ impl Engine {
 
     /// The terms a search will look up, warmed (see [`Engine::warm_terms`]).
     pub fn warm_search(&self, req: &SearchRequest) {
+        if self.remembers(req) {
+            return;
+        }
         let parsed = parse_query(&req.q);
         // The relaxed query of a partial answer looks up the same terms.
         let text = self.query_text(&parsed, self.options.min_match).ok().flatten();
@@ -676,23 +761,55 @@ impl Engine {
     }
 
     /// Runs a search: the records that hold most of a query word (see [`QueryOptions::min_match`])
-    /// or, when none does, those that hold any of its terms, marked `partial`.
+    /// or, when none does, those that hold any of its terms, marked `partial`. Totals, facet
+    /// counts and pages are remembered: the same search again, or another page of it, is not
+    /// counted again.
     pub fn search(&self, req: &SearchRequest) -> Result<SearchResponse, Error> {
-        let strict = self.search_with(req, self.options.min_match)?;
-        if strict.total > 0 || self.options.min_match <= 0.0 || parse_query(&req.q).free.is_empty() {
-            return Ok(strict);
+        let offset = page_offset(req)?;
+        let today = today(req.today.as_deref())?;
+        let key = SearchKey::of(req, today, &self.options);
+        let known = self.answers.lock().ok().and_then(|mut a| a.get(&key).map(|c| (c.total, c.facets.clone(), c.partial, c.pages.get(&(offset, req.size)).cloned())));
+        let (counted, top) = match known {
+            Some((total, facets, partial, page)) => {
+                let top = match page {
+                    Some(top) => top,
+                    None => self.ranked(req, today, if partial { 0.0 } else { self.options.min_match }, offset, false)?.0,
+                };
+                (Counted { total, facets, partial, pages: HashMap::new() }, top)
+            }
+            None => {
+                let (top, counted) = self.ranked(req, today, self.options.min_match, offset, true)?;
+                let strict = counted.unwrap_or_default();
+                let relax = strict.total == 0 && self.options.min_match > 0.0 && !parse_query(&req.q).free.is_empty();
+                match relax.then(|| self.ranked(req, today, 0.0, offset, true)).transpose()? {
+                    Some((top, Some(relaxed))) if relaxed.total > 0 => (Counted { partial: true, ..relaxed }, top),
+                    _ => (strict, top),
+                }
+            }
+        };
+        let terms = highlight_terms(&parse_query(&req.q));
+        // Every hit is read before an error counts, so a lazy bundle's plan names all their blocks.
+        let hits: Vec<Result<Hit, Error>> = top.iter().map(|&(score, addr)| self.hit(addr, score, &terms)).collect();
+        let hits = hits.into_iter().collect::<Result<_, _>>()?;
+        // A planning run whose reads failed may have counted less than there is.
+        if self.cache.as_ref().is_none_or(|c| !c.missed()) {
+            if let Ok(mut answers) = self.answers.lock() {
+                answers.remember(key, counted.clone(), (offset, req.size), &top);
+            }
         }
-        let relaxed = self.search_with(req, 0.0)?;
-        Ok(if relaxed.total > 0 { SearchResponse { partial: true, ..relaxed } } else { strict })
+        Ok(SearchResponse { total: counted.total, hits, facets: counted.facets, partial: counted.partial })
     }
 
-    fn search_with(&self, req: &SearchRequest, min_match: f32) -> Result<SearchResponse, Error> {
-        if req.size == 0 || req.size > MAX_PAGE_SIZE {
-            return Err(Error::Request(format!("size: must be from 1 to {MAX_PAGE_SIZE}, found {}", req.size)));
-        }
-        let page = req.page.max(1);
-        let offset = (page - 1).checked_mul(req.size).filter(|o| *o < u32::MAX as usize).ok_or_else(|| Error::Request(format!("page {page} is out of range")))?;
-        let today = today(req.today.as_deref())?;
+    /// Whether the engine remembers this very page of this search (nothing to fetch but its records).
+    fn remembers(&self, req: &SearchRequest) -> bool {
+        let (Ok(offset), Ok(today)) = (page_offset(req), today(req.today.as_deref())) else { return false };
+        let key = SearchKey::of(req, today, &self.options);
+        self.answers.lock().ok().is_some_and(|mut a| a.get(&key).is_some_and(|c| c.pages.contains_key(&(offset, req.size))))
+    }
+
+    /// The page of hits at `offset` and, when `count`, the total and facet counts (disjunctive:
+    /// each filtered field counted without its own filter).
+    fn ranked(&self, req: &SearchRequest, today: i64, min_match: f32, offset: usize, count: bool) -> Result<(Vec<(Score, DocAddress)>, Option<Counted>), Error> {
         let parsed = parse_query(&req.q);
         let text = self.query_text(&parsed, min_match)?;
         let filters = self.filters(req, today)?;
@@ -703,33 +820,42 @@ impl Engine {
         // A page past the end has no hits but the same total and facets. Asking tantivy for it
         // would make its collector reserve room for offset + size hits.
         let past_end = offset as u64 >= self.searcher.num_docs();
+        if past_end && !count {
+            return Ok((Vec::new(), None));
+        }
         let limit = if past_end { TopDocs::with_limit(1) } else { TopDocs::with_limit(req.size).and_offset(offset) };
         let filtered_fields: HashSet<&str> = filters.iter().map(|(n, _)| *n).filter(|n| !n.is_empty()).collect();
         let unfiltered: Vec<&'static str> = TAG_FIELDS.iter().copied().filter(|f| !filtered_fields.contains(f)).collect();
         let facet_collector = FacetCounts { fields: unfiltered.clone() };
         let s = &self.searcher;
+        let q = query.as_ref();
         let map_err = |e: tantivy::TantivyError| Error::Index(e.to_string());
-        let (top, total, mut facets): (Vec<(Score, DocAddress)>, usize, Facets) = match sort {
-            Sort::Relevance => s.search(query.as_ref(), &(limit.order_by_score(), Count, facet_collector)).map_err(map_err)?,
-            Sort::Date | Sort::Deadline => {
-                let (field, order) = if sort == Sort::Date { ("published", Order::Desc) } else { ("deadline", Order::Asc) };
-                let (top, total, facets) = s.search(query.as_ref(), &(limit.order_by_fast_field::<i64>(field, order), Count, facet_collector)).map_err(map_err)?;
-                (top.into_iter().map(|(_, a)| (0.0, a)).collect(), total, facets)
+        let scoreless = |top: Vec<(Option<i64>, DocAddress)>| top.into_iter().map(|(_, a)| (0.0, a)).collect();
+        let (field, order) = if sort == Sort::Date { ("published", Order::Desc) } else { ("deadline", Order::Asc) };
+        let (top, counts): (Vec<(Score, DocAddress)>, Option<(usize, Facets)>) = match (sort, count) {
+            (Sort::Relevance, true) => {
+                let (top, total, facets) = s.search(q, &(limit.order_by_score(), Count, facet_collector)).map_err(map_err)?;
+                (top, Some((total, facets)))
             }
+            (Sort::Relevance, false) => (s.search(q, &limit.order_by_score()).map_err(map_err)?, None),
+            (_, true) => {
+                let (top, total, facets) = s.search(q, &(limit.order_by_fast_field::<i64>(field, order), Count, facet_collector)).map_err(map_err)?;
+                (scoreless(top), Some((total, facets)))
+            }
+            (_, false) => (scoreless(s.search(q, &limit.order_by_fast_field::<i64>(field, order)).map_err(map_err)?), None),
         };
-        // Disjunctive counts: each filtered field counted without its own filter.
-        for field in filtered_fields {
-            let others: Vec<&dyn Query> = filters.iter().filter(|(n, _)| *n != field).map(|(_, q)| q.as_ref()).collect();
-            let q = Self::combine(text.as_deref(), &others);
-            let counts = s.search(q.as_ref(), &FacetCounts { fields: vec![field] }).map_err(map_err)?;
-            facets.extend(counts);
-        }
-        let top = if past_end { Vec::new() } else { top };
-        let terms = highlight_terms(&parsed);
-        // Every hit is read before an error counts, so a lazy bundle's plan names all their blocks.
-        let hits: Vec<Result<Hit, Error>> = top.into_iter().map(|(score, addr)| self.hit(addr, score, &terms)).collect();
-        let hits = hits.into_iter().collect::<Result<_, _>>()?;
-        Ok(SearchResponse { total, hits, facets, partial: false })
+        let counted = match counts {
+            Some((total, mut facets)) => {
+                for field in filtered_fields {
+                    let others: Vec<&dyn Query> = filters.iter().filter(|(n, _)| *n != field).map(|(_, q)| q.as_ref()).collect();
+                    let q = Self::combine(text.as_deref(), &others);
+                    facets.extend(s.search(q.as_ref(), &FacetCounts { fields: vec![field] }).map_err(map_err)?);
+                }
+                Some(Counted { total, facets, partial: false, pages: HashMap::new() })
+            }
+            None => None,
+        };
+        Ok((if past_end { Vec::new() } else { top }, counted))
     }
 
     /// The public record at a document address.

@@ -396,3 +396,45 @@ fn the_first_distinct_query_words_are_also_found_inside_longer_words() {
     assert_eq!(found(&format!("gis {} map", fillers.join(" "))), ["R-1"]);
     assert_eq!(found(&format!("map {} gis", fillers.join(" "))), ["R-2"]);
 }
+
+#[test]
+fn a_remembered_search_answers_every_page_as_a_fresh_engine_does() {
+    let seeds = common::root().join("seeds");
+    let bytes = common::bundle_from(&[seeds.join("needs.jsonl"), seeds.join("results.jsonl")], None);
+    let open = || Engine::open(Bundle::parse(OwnedBytes::new(bytes.clone())).unwrap()).unwrap();
+    let mut asks: Vec<SearchRequest> = ["激光", "盐碱地 改良", "coating", "", "-激光", "\"氢能\"", "锂电 回收 隔膜"].iter().map(|q| req(q)).collect();
+    let mut filtered = req("材料");
+    filtered.filters.insert("industries".into(), vec!["新材料".into(), "高端装备制造".into()]);
+    filtered.trl = Some(TrlRange { min: Some(3), max: Some(8) });
+    asks.push(filtered);
+    let mut open_needs = req("");
+    open_needs.kind = Some("needs".into());
+    open_needs.open = true;
+    open_needs.sort = Sort::Deadline;
+    asks.push(open_needs.clone());
+    open_needs.today = Some("2027-06-30".into());
+    asks.push(open_needs);
+    // A query no record holds most of: a partial answer, remembered as partial.
+    asks.push(req("量子纠缠光谱仪"));
+    assert!(open().search(asks.last().unwrap()).unwrap().partial, "the last query gives a partial answer");
+
+    let remembering = open();
+    for ask in &asks {
+        for size in [3, 10] {
+            // Pages in an order a broker might take them, some twice, one past the end.
+            for page in [1, 2, 1, 3, 2, 1_000] {
+                let r = SearchRequest { size, page, ..ask.clone() };
+                let fresh = open().search(&r).unwrap();
+                assert_eq!(remembering.search(&r).unwrap(), fresh, "{r:?}");
+            }
+        }
+    }
+    // The query options are part of what is remembered.
+    let mut any_term = open();
+    any_term.options.min_match = 0.0;
+    let mut remembering = remembering;
+    remembering.options.min_match = 0.0;
+    let r = req("盐碱地 改良");
+    assert_eq!(remembering.search(&r).unwrap(), any_term.search(&r).unwrap());
+    assert_ne!(remembering.search(&r).unwrap().total, open().search(&r).unwrap().total, "min_match changes this answer");
+}

@@ -144,6 +144,25 @@ fn filters_sorting_facets_matches_and_records_answer_as_the_whole_bundle_does() 
 }
 
 #[test]
+fn paging_through_a_remembered_search_answers_as_the_whole_bundle_does() {
+    let bytes = csl_bundle();
+    let (full, lazy) = (whole(&bytes), lazy(&bytes));
+    for q in ["数值模拟", "遥感 影像", "", "量子纠缠光谱仪"] {
+        for page in [1, 2, 3, 2, 1, 900] {
+            let req = SearchRequest { q: q.into(), page, size: 10, ..SearchRequest::default() };
+            let expected = serde_json::to_value(full.search(&req).unwrap()).unwrap();
+            let (got, _) = search(&lazy.engine, &req).unwrap();
+            assert_eq!(got, expected, "{req:?}");
+        }
+        // Asked again, a remembered page fetches nothing.
+        let req = SearchRequest { q: q.into(), page: 2, size: 10, ..SearchRequest::default() };
+        let before = lazy.engine.transfer().unwrap();
+        assert_eq!(search(&lazy.engine, &req).unwrap().1, 0, "{q:?} again");
+        assert_eq!(lazy.engine.transfer().unwrap(), before);
+    }
+}
+
+#[test]
 fn a_failed_or_short_fetch_fails_that_request_and_the_next_one_works() {
     let bytes = csl_bundle();
     let lazy = lazy(&bytes);

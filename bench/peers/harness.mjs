@@ -160,6 +160,20 @@ export async function timedPass(page, queries) {
   }, queries);
 }
 
+/** Each query asked twice in a row, the second timed: ms per repeated query (a broker going back). */
+export async function repeatPass(page, queries) {
+  return page.evaluate(async (qs) => {
+    const times = [];
+    for (const q of qs) {
+      await window.engine.search(q);
+      const t0 = performance.now();
+      await window.engine.search(q);
+      times.push(performance.now() - t0);
+    }
+    return times;
+  }, queries);
+}
+
 /** Ranked ids (top `k`) for every query, in the page; Pagefind's hashes are mapped by the caller. */
 export async function rankAll(page, queries, k = 100) {
   return page.evaluate(

@@ -22,7 +22,7 @@ import path from "node:path";
 
 import { gitRev, loadavg, machineRows, median, pct, ROOT } from "../lib/browser-kit.mjs";
 import { build, closeBuilders, ENGINES as ALL, readJsonl } from "./build.mjs";
-import { coldRun, launch, longestTask, preload, rankAll, serve, snapshot, timedPass, warmPage } from "./harness.mjs";
+import { coldRun, launch, longestTask, preload, rankAll, repeatPass, serve, snapshot, timedPass, warmPage } from "./harness.mjs";
 import { evaluate, parseQrels, readQueries } from "./score.mjs";
 import { sbirReport } from "./sbir.mjs";
 import { lineChart } from "./svg.mjs";
@@ -155,6 +155,8 @@ async function measure() {
       }
       for (const engine of engines) {
         r.warm[engine].longest = await longestTask(pages[engine].page);
+        r.warm[engine].repeat = await repeatPass(pages[engine].page, texts);
+        log(`${c.name} repeated ${engine}: p50 ${median(r.warm[engine].repeat).toFixed(2)} ms`);
         await pages[engine].close();
       }
     }
@@ -216,6 +218,7 @@ function figures(name, engine) {
     coldMax: Math.max(...cold.map((x) => x.marks.rendered)),
     p50: Math.min(...passes.map((x) => pct(x, 0.5))),
     p95: Math.min(...passes.map((x) => pct(x, 0.95))),
+    repeat: r.warm[engine].repeat ?? [],
     heap: median(cold.map((x) => x.mem.heap)),
     pss: median(cold.map((x) => x.mem.rendererPss)),
     loadTask: median(cold.map((x) => Math.max(0, ...x.longtasks))),
@@ -239,17 +242,17 @@ p("Bytes are wire bytes counted by the server (headers included, gzip -9 like a 
 p("rest and sent as they are). *RT* = Resource Timing `transferSize` summed over the page and its workers (misses module");
 p(`scripts imported by workers). *Next ${opts.next}* = bytes fetched by the ${opts.next} queries after the first. *Cold* = navigation start →`);
 p("first 10 titles in the DOM, fresh context, cache disabled (median, min–max). *Warm* = one query → top 10 with titles, in the");
-p("page, sequential (best p50 and best p95 of the passes). *Heap* = page JS heap + the engine worker's JS heap after the");
+p("page, sequential (best p50 and best p95 of the passes). *Repeated* = each query asked twice in a row, the second timed. *Heap* = page JS heap + the engine worker's JS heap after the");
 p("first results (WASM memories and ArrayBuffers not included; *renderer PSS* has everything). *Longest task* = longest");
 p("main-thread long task (≥ 50 ms; 0 = none) during a cold load (median) and during the warm passes.");
 p();
-p("| corpus | engine | records | build | index on disk | bytes to first results (requests) | RT | next queries | per new query p50 / p95 | cold ms | warm p50 ms | warm p95 ms | heap | renderer PSS | longest task load / queries |");
-p("|---|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|");
+p("| corpus | engine | records | build | index on disk | bytes to first results (requests) | RT | next queries | per new query p50 / p95 | cold ms | warm p50 ms | warm p95 ms | repeated p50 / p95 ms | heap | renderer PSS | longest task load / queries |");
+p("|---|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|");
 for (const name of speedCorpora) {
   for (const engine of ran(name)) {
     const f = figures(name, engine);
     const e = engine === "techmatch" ? "**techmatch**" : engine;
-    p(`| ${name} | ${e} | ${n0(results.corpora[name].records)} | ${(f.build / 1000).toFixed(1)} s | ${mb(f.indexBytes)} | ${mb(f.firstBytes)} (${f.firstRequests}) | ${mb(f.rtBytes)} | ${mb(f.nextBytes)} (${f.nextRequests}) | ${f.perQuery.length ? `${mb(pct(f.perQuery, 0.5))} / ${mb(pct(f.perQuery, 0.95))}` : "–"} | ${n0(f.cold)} (${n0(f.coldMin)}–${n0(f.coldMax)}) | ${f2(f.p50)} | ${f2(f.p95)} | ${mb(f.heap)} | ${mb(f.pss)} | ${n0(f.loadTask)} / ${n0(f.queryTask)} |`);
+    p(`| ${name} | ${e} | ${n0(results.corpora[name].records)} | ${(f.build / 1000).toFixed(1)} s | ${mb(f.indexBytes)} | ${mb(f.firstBytes)} (${f.firstRequests}) | ${mb(f.rtBytes)} | ${mb(f.nextBytes)} (${f.nextRequests}) | ${f.perQuery.length ? `${mb(pct(f.perQuery, 0.5))} / ${mb(pct(f.perQuery, 0.95))}` : "–"} | ${n0(f.cold)} (${n0(f.coldMin)}–${n0(f.coldMax)}) | ${f2(f.p50)} | ${f2(f.p95)} | ${f.repeat.length ? `${f2(pct(f.repeat, 0.5))} / ${f2(pct(f.repeat, 0.95))}` : "–"} | ${mb(f.heap)} | ${mb(f.pss)} | ${n0(f.loadTask)} / ${n0(f.queryTask)} |`);
   }
 }
 const notRun = speedCorpora.flatMap((name) => Object.entries(results.corpora[name].notRun ?? {}).map(([e, why]) => `${e} on ${name}: ${why}`));
