@@ -246,12 +246,28 @@ fn free_source(text: &str, tags: &MatchTags) -> Result<PublicRecord, Error> {
 }
 
 impl Engine {
-    /// Ranks the other side for a record id or a free-text source.
+    /// Ranks the other side for a record id or a free-text source. The engine remembers its recent
+    /// matches: the same match again is answered at once.
     pub fn match_records(&self, req: &MatchRequest) -> Result<MatchResponse, Error> {
         if req.size == 0 || req.size > crate::search::MAX_PAGE_SIZE {
             return Err(Error::Request(format!("size: must be from 1 to {}, found {}", crate::search::MAX_PAGE_SIZE, req.size)));
         }
         let today = today(req.today.as_deref())?;
+        let key = (MatchRequest { today: None, ..req.clone() }, today);
+        if let Some(known) = self.matches.lock().ok().and_then(|mut m| m.get(&key).cloned()) {
+            return Ok(known);
+        }
+        let answer = self.match_anew(req, today)?;
+        if self.complete() {
+            if let Ok(mut matches) = self.matches.lock() {
+                matches.put(key, answer.clone());
+            }
+        }
+        Ok(answer)
+    }
+
+    /// A match not remembered: see [`Engine::match_records`].
+    fn match_anew(&self, req: &MatchRequest, today: i64) -> Result<MatchResponse, Error> {
         let source = match (&req.id, &req.text) {
             (Some(id), None) => self.get(id)?.ok_or_else(|| Error::NotFound(id.clone()))?,
             (None, Some(text)) => free_source(text, &req.tags)?,

@@ -65,7 +65,7 @@ pub const MAX_SUBSTRING_WORDS: usize = 16;
 const SNIPPET_CHARS: usize = 120;
 
 /// How results are ordered.
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "lowercase")]
 pub enum Sort {
     /// Best match first (newest first when there is no query text).
@@ -78,7 +78,7 @@ pub enum Sort {
 }
 
 /// An inclusive TRL range; either end may be open.
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, Default, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct TrlRange {
     pub min: Option<u8>,
@@ -203,17 +203,19 @@ pub struct Engine {
     /// How free text is turned into a query.
     pub options: QueryOptions,
     /// What recent searches counted and ranked, so that asking again or paging is cheap.
-    answers: Mutex<Answers>,
+    answers: Mutex<Recent<SearchKey, Counted>>,
+    /// Recent matches, answered whole.
+    pub(crate) matches: Mutex<Recent<(crate::matching::MatchRequest, i64), crate::matching::MatchResponse>>,
 }
 
-/// Searches remembered per engine; the least recently asked is forgotten first.
-const REMEMBERED_SEARCHES: usize = 32;
+/// Searches, and matches, remembered per engine.
+const REMEMBERED: usize = 32;
 /// Pages remembered per search.
 const REMEMBERED_PAGES: usize = 16;
 
 /// What identifies a search's hits apart from the page: the request with today resolved, and the
 /// engine's query options.
-#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+#[derive(Debug, Clone, PartialEq)]
 struct SearchKey {
     q: String,
     kind: Option<String>,
@@ -222,7 +224,7 @@ struct SearchKey {
     /// Today, for a request of open records only.
     open_on: Option<i64>,
     sort: Sort,
-    options: (bool, u32, u32),
+    options: QueryOptions,
 }
 
 impl SearchKey {
@@ -234,7 +236,7 @@ impl SearchKey {
             trl: req.trl,
             open_on: req.open.then_some(today),
             sort: req.sort,
-            options: (options.unigrams, options.verbatim_boost.to_bits(), options.min_match.to_bits()),
+            options: *options,
         }
     }
 }
@@ -248,31 +250,30 @@ struct Counted {
     pages: HashMap<(usize, usize), Vec<(Score, DocAddress)>>,
 }
 
-/// The engine's memory of recent searches: totals and facet counts, which cost most over many
-/// hits, and the ranked pages. A bundle never changes once opened, so nothing goes stale.
-#[derive(Debug, Default)]
-struct Answers(VecDeque<(SearchKey, Counted)>);
+/// The most recently used answers, up to [`REMEMBERED`]; the least recently used goes first. A
+/// bundle never changes once opened, so nothing goes stale.
+#[derive(Debug)]
+pub(crate) struct Recent<K, V>(VecDeque<(K, V)>);
 
-impl Answers {
-    /// The search's counts, now the most recently asked.
-    fn get(&mut self, key: &SearchKey) -> Option<&Counted> {
+impl<K, V> Default for Recent<K, V> {
+    fn default() -> Self {
+        Recent(VecDeque::new())
+    }
+}
+
+impl<K: PartialEq, V> Recent<K, V> {
+    /// The answer for `key`, now the most recently used.
+    pub(crate) fn get(&mut self, key: &K) -> Option<&mut V> {
         let at = self.0.iter().position(|(k, _)| k == key)?;
         let entry = self.0.remove(at)?;
         self.0.push_front(entry);
-        self.0.front().map(|(_, c)| c)
+        self.0.front_mut().map(|(_, v)| v)
     }
 
-    fn remember(&mut self, key: SearchKey, counted: Counted, page: (usize, usize), top: &[(Score, DocAddress)]) {
-        let mut counted = match self.0.iter().position(|(k, _)| *k == key).and_then(|at| self.0.remove(at)) {
-            Some((_, known)) => known,
-            None => counted,
-        };
-        if counted.pages.len() >= REMEMBERED_PAGES {
-            counted.pages.clear();
-        }
-        counted.pages.insert(page, top.to_vec());
-        self.0.push_front((key, counted));
-        self.0.truncate(REMEMBERED_SEARCHES);
+    pub(crate) fn put(&mut self, key: K, value: V) {
+        self.0.retain(|(k, _)| *k != key);
+        self.0.push_front((key, value));
+        self.0.truncate(REMEMBERED);
     }
 }
 
@@ -465,6 +466,7 @@ impl Engine {
             cache: bundle.cache.clone(),
             options: QueryOptions::default(),
             answers: Mutex::default(),
+            matches: Mutex::default(),
         })
     }
 
@@ -791,13 +793,26 @@ impl Engine {
         // Every hit is read before an error counts, so a lazy bundle's plan names all their blocks.
         let hits: Vec<Result<Hit, Error>> = top.iter().map(|&(score, addr)| self.hit(addr, score, &terms)).collect();
         let hits = hits.into_iter().collect::<Result<_, _>>()?;
-        // A planning run whose reads failed may have counted less than there is.
-        if self.cache.as_ref().is_none_or(|c| !c.missed()) {
+        if self.complete() {
             if let Ok(mut answers) = self.answers.lock() {
-                answers.remember(key, counted.clone(), (offset, req.size), &top);
+                match answers.get(&key) {
+                    Some(known) if known.pages.len() < REMEMBERED_PAGES => {
+                        known.pages.insert((offset, req.size), top);
+                    }
+                    _ => {
+                        let pages = HashMap::from([((offset, req.size), top)]);
+                        answers.put(key, Counted { pages, ..counted.clone() });
+                    }
+                }
             }
         }
         Ok(SearchResponse { total: counted.total, hits, facets: counted.facets, partial: counted.partial })
+    }
+
+    /// Whether every read so far was answered: a planning run that missed a block may have
+    /// counted or ranked less than there is, and must not be remembered.
+    pub(crate) fn complete(&self) -> bool {
+        self.cache.as_ref().is_none_or(|c| !c.missed())
     }
 
     /// Whether the engine remembers this very page of this search (nothing to fetch but its records).

@@ -438,3 +438,35 @@ fn a_remembered_search_answers_every_page_as_a_fresh_engine_does() {
     assert_eq!(remembering.search(&r).unwrap(), any_term.search(&r).unwrap());
     assert_ne!(remembering.search(&r).unwrap().total, open().search(&r).unwrap().total, "min_match changes this answer");
 }
+
+#[test]
+fn a_remembered_match_answers_as_a_fresh_engine_does() {
+    let seeds = common::root().join("seeds");
+    let bytes = common::bundle_from(&[seeds.join("needs.jsonl"), seeds.join("results.jsonl")], None);
+    let open = || Engine::open(Bundle::parse(OwnedBytes::new(bytes.clone())).unwrap()).unwrap();
+    let remembering = open();
+    let by_id = |id: &str, size: usize, today: &str| MatchRequest { id: Some(id.into()), size, today: Some(today.into()), ..MatchRequest::default() };
+    let by_text = |text: &str, region: Option<&str>| MatchRequest {
+        text: Some(text.into()),
+        tags: MatchTags { region: region.map(str::to_string), ..MatchTags::default() },
+        today: Some(TODAY.into()),
+        ..MatchRequest::default()
+    };
+    // N-2026-0001 closes on 2027-06-30: open on TODAY, expired a year later.
+    let asks = [
+        by_id("N-2026-0001", 10, TODAY),
+        by_id("N-2026-0001", 3, TODAY),
+        by_id("N-2026-0001", 10, "2028-01-01"),
+        by_id("R-2026-0001", 10, TODAY),
+        by_text("寻求锂电池正极材料低成本制备技术", None),
+        by_text("寻求锂电池正极材料低成本制备技术", Some("130900")),
+    ];
+    for _ in 0..2 {
+        for ask in &asks {
+            assert_eq!(remembering.match_records(ask).unwrap(), open().match_records(ask).unwrap(), "{ask:?}");
+        }
+    }
+    let reasons = |r: &MatchRequest| remembering.match_records(r).unwrap().hits[0].reasons.iter().map(|x| x.kind.clone()).collect::<Vec<_>>();
+    assert!(reasons(&asks[0]).contains(&"open".to_string()) && reasons(&asks[2]).contains(&"expired".to_string()));
+    assert!(remembering.match_records(&by_id("no-such-id", 10, TODAY)).is_err(), "a failed match is not remembered as an answer");
+}
