@@ -22,22 +22,39 @@ fn content_type(path: &Path) -> &'static str {
     }
 }
 
-/// Parses `bytes=a-b`, `bytes=a-` or `bytes=-n` against a file of `len` bytes.
-pub fn parse_range(header: &str, len: u64) -> Option<(u64, u64)> {
-    let spec = header.trim().strip_prefix("bytes=")?;
-    if spec.contains(',') {
+/// Most ranges one request may ask for.
+const MAX_RANGES: usize = 256;
+/// Separates the parts of a multipart/byteranges answer (found by their lengths, not by searching).
+const BOUNDARY: &str = "techmatch-byteranges-3f9c1e";
+
+/// Parses `bytes=a-b`, `bytes=a-` or `bytes=-n`, or several of them separated by commas, against a
+/// file of `len` bytes: the inclusive ranges it can answer, or `None` when there is none, the header
+/// is malformed, or it asks for more than [`MAX_RANGES`].
+pub fn parse_ranges(header: &str, len: u64) -> Option<Vec<(u64, u64)>> {
+    let pieces: Vec<&str> = header.trim().strip_prefix("bytes=")?.split(',').collect();
+    if pieces.len() > MAX_RANGES {
         return None;
     }
-    let (a, b) = spec.split_once('-')?;
-    let (start, end) = match (a.trim(), b.trim()) {
-        ("", n) => {
-            let n: u64 = n.parse().ok()?;
-            (len.saturating_sub(n), len.checked_sub(1)?)
+    let last = len.checked_sub(1)?;
+    let mut out = Vec::with_capacity(pieces.len());
+    for piece in pieces {
+        let (a, b) = piece.trim().split_once('-')?;
+        let (start, end) = match (a.trim(), b.trim()) {
+            ("", n) => (len.saturating_sub(n.parse().ok()?), last),
+            (a, "") => (a.parse().ok()?, last),
+            (a, b) => {
+                let (a, b): (u64, u64) = (a.parse().ok()?, b.parse().ok()?);
+                if b < a {
+                    return None;
+                }
+                (a, b.min(last))
+            }
+        };
+        if start <= end {
+            out.push((start, end));
         }
-        (a, "") => (a.parse().ok()?, len.checked_sub(1)?),
-        (a, b) => (a.parse().ok()?, b.parse::<u64>().ok()?.min(len.checked_sub(1)?)),
-    };
-    (start <= end && start < len).then_some((start, end))
+    }
+    (!out.is_empty()).then_some(out)
 }
 
 /// The file under `root` for a request path, refusing anything that climbs out of it.
@@ -102,28 +119,37 @@ fn respond(mut stream: TcpStream, root: &Path) -> std::io::Result<()> {
     };
     let mut file = std::fs::File::open(&path)?;
     let len = file.metadata()?.len();
-    let (code, start, end) = match range.as_deref() {
-        None => ("200 OK", 0, len.saturating_sub(1)),
-        Some(r) => match parse_range(r, len) {
-            Some((a, b)) => ("206 Partial Content", a, b),
+    let spans = match range.as_deref() {
+        None => None,
+        Some(r) => match parse_ranges(r, len) {
+            Some(spans) => Some(spans),
             None => {
                 return write!(stream, "HTTP/1.1 416 Range Not Satisfiable\r\nContent-Range: bytes */{len}\r\nContent-Length: 0\r\nConnection: close\r\n\r\n");
             }
         },
     };
-    let body_len = if len == 0 { 0 } else { end - start + 1 };
-    let mut head = format!(
-        "HTTP/1.1 {code}\r\nContent-Type: {}\r\nContent-Length: {body_len}\r\nAccept-Ranges: bytes\r\nCache-Control: no-cache\r\nConnection: close\r\n",
-        content_type(&path)
-    );
-    if code.starts_with("206") {
-        head.push_str(&format!("Content-Range: bytes {start}-{end}/{len}\r\n"));
-    }
-    head.push_str("\r\n");
+    let ct = content_type(&path);
+    // The body as pieces: text before the file bytes, then the bytes (start, length).
+    let (code, headers, pieces, tail) = match spans.as_deref() {
+        None => ("200 OK", format!("Content-Type: {ct}\r\n"), vec![(String::new(), 0, len)], String::new()),
+        Some(&[(start, end)]) => ("206 Partial Content", format!("Content-Type: {ct}\r\nContent-Range: bytes {start}-{end}/{len}\r\n"), vec![(String::new(), start, end - start + 1)], String::new()),
+        Some(spans) => (
+            "206 Partial Content",
+            format!("Content-Type: multipart/byteranges; boundary={BOUNDARY}\r\n"),
+            spans.iter().map(|&(start, end)| (format!("\r\n--{BOUNDARY}\r\nContent-Type: {ct}\r\nContent-Range: bytes {start}-{end}/{len}\r\n\r\n"), start, end - start + 1)).collect(),
+            format!("\r\n--{BOUNDARY}--\r\n"),
+        ),
+    };
+    let body_len = pieces.iter().map(|(head, _, n)| head.len() as u64 + n).sum::<u64>() + tail.len() as u64;
+    let head = format!("HTTP/1.1 {code}\r\n{headers}Content-Length: {body_len}\r\nAccept-Ranges: bytes\r\nCache-Control: no-cache\r\nConnection: close\r\n\r\n");
     stream.write_all(head.as_bytes())?;
-    if method == "GET" && body_len > 0 {
-        file.seek(SeekFrom::Start(start))?;
-        std::io::copy(&mut file.take(body_len), &mut stream)?;
+    if method == "GET" {
+        for (head, start, n) in pieces {
+            stream.write_all(head.as_bytes())?;
+            file.seek(SeekFrom::Start(start))?;
+            std::io::copy(&mut (&mut file).take(n), &mut stream)?;
+        }
+        stream.write_all(tail.as_bytes())?;
     }
     stream.flush()
 }
@@ -149,13 +175,55 @@ mod tests {
 
     #[test]
     fn ranges() {
-        assert_eq!(parse_range("bytes=0-99", 1000), Some((0, 99)));
-        assert_eq!(parse_range("bytes=900-", 1000), Some((900, 999)));
-        assert_eq!(parse_range("bytes=-100", 1000), Some((900, 999)));
-        assert_eq!(parse_range("bytes=990-2000", 1000), Some((990, 999)));
-        assert_eq!(parse_range("bytes=1000-", 1000), None);
-        assert_eq!(parse_range("bytes=5-1", 1000), None);
-        assert_eq!(parse_range("bytes=0-1,5-6", 1000), None);
+        assert_eq!(parse_ranges("bytes=0-99", 1000), Some(vec![(0, 99)]));
+        assert_eq!(parse_ranges("bytes=900-", 1000), Some(vec![(900, 999)]));
+        assert_eq!(parse_ranges("bytes=-100", 1000), Some(vec![(900, 999)]));
+        assert_eq!(parse_ranges("bytes=990-2000", 1000), Some(vec![(990, 999)]));
+        assert_eq!(parse_ranges("bytes=0-1, 5-6,2000-", 1000), Some(vec![(0, 1), (5, 6)]), "unsatisfiable pieces are left out");
+        assert_eq!(parse_ranges("bytes=1000-", 1000), None);
+        assert_eq!(parse_ranges("bytes=5-1", 1000), None);
+        assert_eq!(parse_ranges("bytes=0-1,x", 1000), None);
+        assert_eq!(parse_ranges("bytes=0-1", 0), None);
+        assert_eq!(parse_ranges(&format!("bytes={}", vec!["0-1"; MAX_RANGES + 1].join(",")), 1000), None);
+    }
+
+    /// One request to `respond` over loopback: the raw answer.
+    fn ask(root: &Path, request: &str) -> Vec<u8> {
+        let listener = TcpListener::bind("127.0.0.1:0").unwrap();
+        let mut client = TcpStream::connect(listener.local_addr().unwrap()).unwrap();
+        let (stream, _) = listener.accept().unwrap();
+        client.write_all(request.as_bytes()).unwrap();
+        respond(stream, root).unwrap();
+        let mut out = Vec::new();
+        client.read_to_end(&mut out).unwrap();
+        out
+    }
+
+    #[test]
+    fn several_ranges_come_as_one_multipart_answer_whose_length_is_exact() {
+        let dir = tempfile::tempdir().unwrap();
+        let file: Vec<u8> = (0..=255u8).cycle().take(5000).collect();
+        std::fs::write(dir.path().join("t.bundle"), &file).unwrap();
+        let answer = ask(dir.path(), "GET /t.bundle HTTP/1.1\r\nRange: bytes=10-19,4000-,-5\r\n\r\n");
+        let split = answer.windows(4).position(|w| w == b"\r\n\r\n").unwrap() + 4;
+        let (head, body) = (String::from_utf8_lossy(&answer[..split]).to_string(), &answer[split..]);
+        assert!(head.starts_with("HTTP/1.1 206") && head.contains(&format!("multipart/byteranges; boundary={BOUNDARY}")), "{head}");
+        assert!(head.contains(&format!("Content-Length: {}\r\n", body.len())), "{head}");
+        // Each part: its Content-Range, then exactly those bytes of the file.
+        let mut at = 0;
+        let mut got = Vec::new();
+        for (start, end) in [(10, 19), (4000, 4999), (4995, 4999)] {
+            let part_head = format!("\r\n--{BOUNDARY}\r\nContent-Type: application/octet-stream\r\nContent-Range: bytes {start}-{end}/5000\r\n\r\n");
+            assert_eq!(&body[at..at + part_head.len()], part_head.as_bytes());
+            at += part_head.len();
+            got.push(body[at..at + end - start + 1].to_vec());
+            assert_eq!(got.last().unwrap().as_slice(), &file[start..=end]);
+            at += end - start + 1;
+        }
+        assert_eq!(&body[at..], format!("\r\n--{BOUNDARY}--\r\n").as_bytes());
+        let one = ask(dir.path(), "GET /t.bundle HTTP/1.1\r\nRange: bytes=10-19\r\n\r\n");
+        assert!(one.ends_with(&file[10..20]) && String::from_utf8_lossy(&one).contains("Content-Range: bytes 10-19/5000\r\n"));
+        assert!(ask(dir.path(), "GET /t.bundle HTTP/1.1\r\nRange: bytes=6000-\r\n\r\n").starts_with(b"HTTP/1.1 416"));
     }
 
     #[test]

@@ -49,6 +49,82 @@ async function fetchRange(url, start, end) {
   return bytes;
 }
 
+/** Most ranges asked for in one request (a Range header of about 2 kB). */
+const RANGES_PER_REQUEST = 96;
+/** Whether to ask for several ranges in one request; off once the server has not answered them so. */
+let multipart = true;
+
+/** The ranges of a plan, supplied to `supply(start, bytes)` as they come: several in each request
+ *  when the server answers multipart/byteranges (nginx, Apache, `techmatch serve`), else one each. */
+async function fetchRanges(url, ranges, supply) {
+  let rest = ranges;
+  if (multipart && ranges.length > 1) {
+    rest = [];
+    const batches = [];
+    for (let i = 0; i < ranges.length; i += RANGES_PER_REQUEST) batches.push(ranges.slice(i, i + RANGES_PER_REQUEST));
+    for (const missed of await Promise.all(batches.map((b) => fetchMultipart(url, b, supply)))) rest.push(...missed);
+  }
+  await Promise.all(rest.map(async ([s, end]) => supply(s, await fetchRange(url, s, end))));
+}
+
+/** Asks for `ranges` in one request and supplies those the answer holds; returns the others. A
+ *  server that answers with the whole file, or not in parts that hold the ranges, is not asked so again. */
+async function fetchMultipart(url, ranges, supply) {
+  const controller = new AbortController();
+  let parts = null;
+  try {
+    const res = await fetch(url, { headers: { Range: `bytes=${ranges.map(([s, e]) => `${s}-${e - 1}`).join(",")}` }, signal: controller.signal });
+    if (res.status !== 206) {
+      controller.abort(); // a 200 carries the whole bundle
+      if (res.ok) multipart = false;
+      return ranges;
+    }
+    const boundary = /^multipart\/byteranges;.*boundary="?([^";]+)"?/i.exec(res.headers.get("Content-Type") ?? "")?.[1];
+    const body = new Uint8Array(await res.arrayBuffer());
+    const single = /^bytes (\d+)-\d+\//.exec(res.headers.get("Content-Range") ?? "");
+    parts = boundary ? byteRanges(body, boundary) : single ? [[Number(single[1]), body]] : null;
+  } catch {
+    // Refused (a cross-origin host that does not allow this Range header) or cut off: one request per range.
+  }
+  const missed = parts ? ranges.filter(([s, e]) => {
+    const part = parts.find(([at, bytes]) => at <= s && e <= at + bytes.length);
+    if (part) supply(s, part[1].subarray(s - part[0], e - part[0]));
+    return !part;
+  }) : ranges;
+  if (missed.length) multipart = false;
+  return missed;
+}
+
+/** The parts of a multipart/byteranges body as [start, bytes], or null when it is not well formed. */
+function byteRanges(body, boundary) {
+  const delimiter = new TextEncoder().encode(`--${boundary}`);
+  const find = (what, from) => {
+    for (let i = from; i + what.length <= body.length; i++) {
+      let j = 0;
+      while (j < what.length && body[i + j] === what[j]) j++;
+      if (j === what.length) return i;
+    }
+    return -1;
+  };
+  const blank = new Uint8Array([13, 10, 13, 10]);
+  const parts = [];
+  for (let at = 0; ; ) {
+    at = find(delimiter, at);
+    if (at < 0) return null;
+    at += delimiter.length;
+    if (body[at] === 45 && body[at + 1] === 45) return parts; // "--": the last delimiter
+    const headEnd = find(blank, at);
+    if (headEnd < 0) return null;
+    const head = new TextDecoder().decode(body.subarray(at, headEnd));
+    const range = /content-range:\s*bytes\s+(\d+)-(\d+)\//i.exec(head);
+    if (!range) return null;
+    const [start, length, from] = [Number(range[1]), Number(range[2]) + 1 - Number(range[1]), headEnd + 4];
+    if (!(length > 0) || from + length > body.length) return null;
+    parts.push([start, body.subarray(from, from + length)]);
+    at = from + length;
+  }
+}
+
 /** Reads a response body after `initial` bytes, reporting progress about every 64 KiB or 100 ms. */
 async function readBody(res, total, initial = new Uint8Array(0)) {
   post({ type: "progress", phase: "download", loaded: initial.length, total });
@@ -150,7 +226,7 @@ async function load(id, url, loading = "auto") {
   }
 }
 
-/** Answers a request; on a lazy bundle, fetches what the engine's plan names first, concurrently. */
+/** Answers a request; on a lazy bundle, fetches what the engine's plan names first, all at once. */
 async function answer(op, args) {
   if (!engine) throw new Error("the engine has no bundle loaded");
   const e = engine;
@@ -160,7 +236,7 @@ async function answer(op, args) {
     for (let round = 0; round < MAX_ROUNDS; round++) {
       const value = plans[op]();
       if (!value?.fetch) return value;
-      await Promise.all(value.fetch.map(async ([s, end]) => e.supply(s, await fetchRange(url, s, end))));
+      await fetchRanges(url, value.fetch, (s, bytes) => e.supply(s, bytes));
     }
   }
   switch (op) {

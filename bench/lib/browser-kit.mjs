@@ -35,9 +35,37 @@ export const pct = (xs, p) => {
 export const median = (xs) => pct(xs, 0.5);
 
 /**
+ * A static host's answer to `Range` on a file of `body` bytes, as nginx gives it: one range → 206
+ * with Content-Range; several → one 206 multipart/byteranges response; no usable range → null (the
+ * whole file). Returns {status, headers, body, payload} (payload: the file bytes it carries).
+ */
+export function rangeReply(header, body, type = "application/octet-stream") {
+  const spec = /^bytes=(.+)$/.exec(header ?? "")?.[1];
+  if (!spec) return null;
+  const spans = [];
+  for (const piece of spec.split(",")) {
+    const m = /^\s*(\d+)-(\d*)\s*$/.exec(piece);
+    if (!m) return null;
+    const [start, end] = [Number(m[1]), Math.min(m[2] ? Number(m[2]) + 1 : body.length, body.length)];
+    if (start < end) spans.push([start, end]);
+  }
+  if (!spans.length) return { status: 416, headers: { "Content-Range": `bytes */${body.length}` }, body: Buffer.alloc(0), payload: 0 };
+  const payload = spans.reduce((n, [s, e]) => n + e - s, 0);
+  if (spans.length === 1) {
+    const [[s, e]] = spans;
+    return { status: 206, headers: { "Content-Type": type, "Content-Range": `bytes ${s}-${e - 1}/${body.length}` }, body: body.subarray(s, e), payload };
+  }
+  const boundary = "00000000000000000031";
+  const parts = spans.flatMap(([s, e]) => [Buffer.from(`\r\n--${boundary}\r\nContent-Type: ${type}\r\nContent-Range: bytes ${s}-${e - 1}/${body.length}\r\n\r\n`), body.subarray(s, e)]);
+  parts.push(Buffer.from(`\r\n--${boundary}--\r\n`));
+  return { status: 206, headers: { "Content-Type": `multipart/byteranges; boundary=${boundary}` }, body: Buffer.concat(parts), payload };
+}
+
+/**
  * A static server on 127.0.0.1 with a byte counter (wire bytes per response, headers included).
  * `resolve(pathname)` gives `{raw, gz?, type}` or null; in mode "gzip" a file with `gz` is sent with
- * Content-Encoding: gzip. A `Range: bytes=a-b` request for a file sent as is gets 206 and those bytes,
+ * Content-Encoding: gzip. A `Range` request for a file sent as is gets 206 and those bytes (several ranges in one
+ * multipart response, see rangeReply),
  * as static hosts and CDNs answer. COOP/COEP headers make pages cross-origin isolated (5 µs timers).
  */
 export function nodeServer(resolve, mode) {
@@ -54,16 +82,15 @@ export function nodeServer(resolve, mode) {
       status = 200;
       body = file.raw;
       headers["Content-Type"] = file.type;
-      const range = /^bytes=(\d+)-(\d*)$/.exec(req.headers.range ?? "");
+      const range = rangeReply(req.headers.range, body, file.type);
       if (mode === "gzip" && file.gz && /\bgzip\b/.test(req.headers["accept-encoding"] ?? "")) {
         body = file.gz;
         headers["Content-Encoding"] = "gzip";
         headers.Vary = "Accept-Encoding";
-      } else if (range && Number(range[1]) < body.length) {
-        const [start, end] = [Number(range[1]), Math.min(range[2] ? Number(range[2]) + 1 : body.length, body.length)];
-        status = 206;
-        headers["Content-Range"] = `bytes ${start}-${end - 1}/${body.length}`;
-        body = body.subarray(start, end);
+      } else if (range) {
+        status = range.status;
+        Object.assign(headers, range.headers);
+        body = range.body;
       }
       headers["Accept-Ranges"] = "bytes";
     }

@@ -9,6 +9,7 @@ import path from "node:path";
 import test from "node:test";
 import zlib from "node:zlib";
 
+import { rangeReply } from "../../bench/lib/browser-kit.mjs";
 import { cslBundle, ROOT, seedBundle, wasm } from "./helpers.mjs";
 
 const executable = [process.env.CHROMIUM, "/usr/lib/chromium/chromium", "/usr/bin/chromium", "/usr/bin/chromium-browser", "/usr/bin/google-chrome"].find((p) => p && fs.existsSync(p));
@@ -17,32 +18,35 @@ const skip = !executable ? "no Chromium found (set CHROMIUM)" : !playwright ? "p
 
 const TYPES = { ".js": "text/javascript", ".wasm": "application/wasm", ".html": "text/html", ".bundle": "application/octet-stream" };
 
-/** What `/r/NAME` does to Range requests (see serve): answer, fail or cut short; bytes it sent. */
+/** What `/r/NAME` and `/1/NAME` do to Range requests (see serve): answer, fail or cut short; requests and
+ *  file bytes they answered. */
 const ranges = { fail: false, short: false, requests: 0, bytes: 0 };
 
-/** Serves a Range request for `/r/NAME` (206, or 503 / half the bytes when told to fail). */
-function serveRange(req, res, body) {
-  const m = /^bytes=(\d+)-(\d*)$/.exec(req.headers.range ?? "");
-  if (!m) return res.writeHead(200, { "Content-Type": "application/octet-stream", "Content-Length": body.length, "Accept-Ranges": "bytes" }).end(body);
-  const start = Number(m[1]);
-  const end = Math.min(m[2] ? Number(m[2]) + 1 : body.length, body.length);
-  if (ranges.fail) return res.writeHead(503).end("unavailable");
-  const part = body.subarray(start, ranges.short ? start + ((end - start) >> 1) : end);
+/** Serves a Range request as a static host does (rangeReply): several ranges in one multipart response,
+ *  or, when `multi` is false, the whole file for them as hosts without multipart do; 503 or half the
+ *  bytes when told to fail. */
+function serveRange(req, res, body, multi) {
+  const header = req.headers.range ?? "";
+  const reply = multi || !header.includes(",") ? rangeReply(header, body) : null;
   ranges.requests += 1;
-  ranges.bytes += part.length;
-  res.writeHead(206, { "Content-Type": "application/octet-stream", "Content-Length": part.length, "Content-Range": `bytes ${start}-${end - 1}/${body.length}` });
-  res.end(part);
+  if (!reply) return res.writeHead(200, { "Content-Type": "application/octet-stream", "Content-Length": body.length, "Accept-Ranges": "bytes" }).end(body);
+  if (ranges.fail) return res.writeHead(503).end("unavailable");
+  const sent = ranges.short ? reply.body.subarray(0, reply.body.length >> 1) : reply.body;
+  ranges.bytes += ranges.short ? sent.length : reply.payload;
+  res.writeHead(reply.status, { ...reply.headers, "Content-Length": sent.length });
+  res.end(sent);
 }
 
 /** Serves www/ and test bundles on 127.0.0.1: `/b/NAME` plain (no Range), `/slow/NAME` in delayed chunks,
- *  `/chunked/NAME` without Content-Length, `/r/NAME` with Range requests (see `ranges`). */
+ *  `/chunked/NAME` without Content-Length, `/r/NAME` with Range requests, `/1/NAME` with one range per
+ *  request only (see `ranges`). */
 function serve(bundles) {
   const server = http.createServer(async (req, res) => {
     const url = new URL(req.url, "http://x");
     const [, mode, name] = url.pathname.split("/");
-    if (mode === "r") {
+    if (mode === "r" || mode === "1") {
       if (!bundles[name]) return res.writeHead(404).end("not found");
-      return serveRange(req, res, bundles[name]);
+      return serveRange(req, res, bundles[name], mode === "r");
     }
     if (["b", "slow", "chunked"].includes(mode)) {
       const body = bundles[name];
@@ -281,6 +285,34 @@ test("engine.js in Chromium", { skip, timeout: 120_000 }, async (t) => {
     assert.equal(other.ignored.lazy, false, "without Range support the bundle comes whole");
     assert.ok(warnings.some((w) => /without HTTP Range support/.test(w)), `warnings: ${warnings}`);
     page.off("console", onConsole);
+  });
+
+  await t.test("a plan's ranges come in one multipart request per round, or one request each from a host without multipart", { skip: !csl && "../shared/data/csl is absent" }, async () => {
+    const queries = fs.readFileSync(path.join(ROOT, "../shared/data/csl/queries_keyword.tsv"), "utf8").trim().split("\n").slice(40, 70).map((l) => l.split("\t")[1]);
+    const run = async (base) => {
+      ranges.requests = ranges.bytes = 0;
+      const out = await page.evaluate(async ({ base, queries }) => {
+        const { createEngine } = await import("/engine.js");
+        const engine = await createEngine(`/${base}/csl.bundle`, { loading: "lazy" });
+        const answers = [];
+        for (const q of queries) answers.push(await engine.search({ q, size: 10 }));
+        answers.push(await engine.match({ id: "d00002", today: "2026-11-21" }, { size: 5 }));
+        const fetched = await engine.transfer();
+        engine.terminate();
+        return { answers, fetched };
+      }, { base, queries });
+      return { ...out, requests: ranges.requests, served: ranges.bytes };
+    };
+    const [multi, single] = [await run("r"), await run("1")];
+    const expected = [...queries.map((q) => whole.search({ q, size: 10 })), whole.match({ id: "d00002", today: "2026-11-21" }, { size: 5 })];
+    for (const got of [multi, single]) {
+      got.answers.forEach((a, i) => assert.deepEqual(strip(a), strip(expected[i]), `answer ${i}`));
+      assert.equal(got.served, got.fetched.bytes, "the engine counts the file bytes the server sent");
+    }
+    assert.equal(multi.fetched.bytes, single.fetched.bytes, "the same blocks either way");
+    // 31 requests in at most five rounds each, plus the opening; one request per range otherwise.
+    assert.ok(multi.requests <= 2 + 5 * 31, `${multi.requests} requests with multipart`);
+    assert.ok(single.requests > 3 * multi.requests, `${single.requests} requests without multipart, ${multi.requests} with`);
   });
 
   await t.test("a failed or short range fetch fails that request; the next one works", { skip: !csl && "../shared/data/csl is absent" }, async () => {
