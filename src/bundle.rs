@@ -385,11 +385,12 @@ pub const BLOCK: u64 = 1024;
 /// used least recently go (a broker's long session on a million records stays within it).
 pub const CACHE_BUDGET: u64 = 64 << 20;
 
-/// Requests and bytes a lazy bundle has cost so far, and the fetched bytes its cache holds now
+/// Ranges and bytes a lazy bundle has fetched so far, and the fetched bytes its cache holds now
 /// (the opening's hot blocks not counted).
 #[derive(Debug, Clone, Copy, Default, PartialEq, Serialize)]
 pub struct Transfer {
-    pub requests: u64,
+    /// Byte ranges fetched: a request each, or several in one multipart request (the browser's worker).
+    pub ranges: u64,
     pub bytes: u64,
     pub held: u64,
 }
@@ -510,7 +511,7 @@ impl BlockCache {
             return Err(format!("supplied bytes {start}+{} are past the bundle's {} bytes", bytes.len(), self.size));
         }
         let mut st = self.state();
-        st.transfer.requests += 1;
+        st.transfer.ranges += 1;
         st.transfer.bytes += bytes.len() as u64;
         let used = st.reads;
         for (i, chunk) in bytes.chunks(BLOCK as usize).enumerate() {

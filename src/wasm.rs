@@ -119,7 +119,8 @@ export interface Stats {
 }
 /** What a lazily opened bundle has fetched so far, and the fetched bytes its cache holds now. */
 export interface Transfer {
-  requests: number;
+  /** Byte ranges fetched (several may share one multipart request). */
+  ranges: number;
   bytes: number;
   held: number;
 }
@@ -320,7 +321,7 @@ impl Engine {
         cache.supply(offset(start, "start")?, bytes).map_err(|e| JsError::new(&format!("supply: {e}")))
     }
 
-    /// `{requests, bytes, held}` of a lazily opened bundle (see `Transfer`), or `null`.
+    /// `{ranges, bytes, held}` of a lazily opened bundle (see `Transfer`), or `null`.
     #[wasm_bindgen(unchecked_return_type = "Transfer | null")]
     pub fn transfer(&self) -> Result<JsValue, JsError> {
         to_js(&self.inner.transfer())

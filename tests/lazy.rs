@@ -201,12 +201,12 @@ fn hot_ranges_lie_inside_their_files_and_a_bundle_opens_from_its_opening_alone()
     let blocks = header.hot_blocks().len() as u64;
     assert!((blocks - 1) * bundle::BLOCK < header.hot_section.len && header.hot_section.len <= blocks * bundle::BLOCK);
     let t = lazy(&bytes).engine.transfer().unwrap();
-    assert!(t.requests <= 3 && t.bytes == opening, "{t:?}, opening {opening} bytes");
+    assert!(t.ranges <= 3 && t.bytes == opening, "{t:?}, opening {opening} bytes");
     let cache = bundle::BlockCache::new(Box::new(bytes.clone()), bytes.len() as u64);
     cache.supply(0, &bytes[..opening as usize]).unwrap();
     let engine = Engine::open(Bundle::lazy(cache).unwrap()).unwrap();
     // The opening's own blocks are dropped once open; the hot blocks stay, not counted as held.
-    assert_eq!(engine.transfer().unwrap(), bundle::Transfer { requests: 1, bytes: opening, held: 0 });
+    assert_eq!(engine.transfer().unwrap(), bundle::Transfer { ranges: 1, bytes: opening, held: 0 });
     // The hot section's copy is the files' own bytes: every record reads the same.
     let req = SearchRequest { q: "数值模拟".into(), ..SearchRequest::default() };
     let (got, _) = search(&engine, &req).unwrap();

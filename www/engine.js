@@ -143,7 +143,8 @@ export async function createEngine(bundleUrl, { onProgress, loading = "auto", wo
     get: (id) => call("get", [id]),
     /** Counts, facet vocabularies, file table. */
     stats: () => call("stats", []),
-    /** For a lazily opened bundle, {requests, bytes} fetched so far (the load included); else null. */
+    /** For a lazily opened bundle, {ranges, bytes, held}: byte ranges and bytes fetched so far (the load
+     *  included), bytes the block cache holds; else null. */
     transfer: () => call("transfer", []),
     /** False once the worker has failed or been terminated: every call rejects from then on. */
     get alive() {
