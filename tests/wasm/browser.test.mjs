@@ -26,7 +26,9 @@ const ranges = { fail: false, short: false, requests: 0, bytes: 0 };
  *  or, when `multi` is false, the whole file for them as hosts without multipart do; 503 or half the
  *  bytes when told to fail. */
 function serveRange(req, res, body, multi) {
-  const header = req.headers.range ?? "";
+  let header = req.headers.range ?? "";
+  // Hosts without multipart answer several ranges with the whole file, or with the first range only.
+  if (multi === "first") header = header.split(",")[0];
   const reply = multi || !header.includes(",") ? rangeReply(header, body) : null;
   ranges.requests += 1;
   if (!reply) return res.writeHead(200, { "Content-Type": "application/octet-stream", "Content-Length": body.length, "Accept-Ranges": "bytes" }).end(body);
@@ -38,15 +40,15 @@ function serveRange(req, res, body, multi) {
 }
 
 /** Serves www/ and test bundles on 127.0.0.1: `/b/NAME` plain (no Range), `/slow/NAME` in delayed chunks,
- *  `/chunked/NAME` without Content-Length, `/r/NAME` with Range requests, `/1/NAME` with one range per
- *  request only (see `ranges`). */
+ *  `/chunked/NAME` without Content-Length, `/r/NAME` with Range requests, `/1/NAME` and `/first/NAME`
+ *  with one range per request only (see `ranges`, `serveRange`). */
 function serve(bundles) {
   const server = http.createServer(async (req, res) => {
     const url = new URL(req.url, "http://x");
     const [, mode, name] = url.pathname.split("/");
-    if (mode === "r" || mode === "1") {
+    if (["r", "1", "first"].includes(mode)) {
       if (!bundles[name]) return res.writeHead(404).end("not found");
-      return serveRange(req, res, bundles[name], mode === "r");
+      return serveRange(req, res, bundles[name], { r: true, 1: false, first: "first" }[mode]);
     }
     if (["b", "slow", "chunked"].includes(mode)) {
       const body = bundles[name];
@@ -303,13 +305,15 @@ test("engine.js in Chromium", { skip, timeout: 120_000 }, async (t) => {
       }, { base, queries });
       return { ...out, requests: ranges.requests, served: ranges.bytes };
     };
-    const [multi, single] = [await run("r"), await run("1")];
+    const [multi, single, first] = [await run("r"), await run("1"), await run("first")];
     const expected = [...queries.map((q) => whole.search({ q, size: 10 })), whole.match({ id: "d00002", today: "2026-11-21" }, { size: 5 })];
-    for (const got of [multi, single]) {
+    for (const got of [multi, single, first]) {
       got.answers.forEach((a, i) => assert.deepEqual(strip(a), strip(expected[i]), `answer ${i}`));
       assert.equal(got.served, got.fetched.bytes, "the engine counts the file bytes the server sent");
     }
     assert.equal(multi.fetched.bytes, single.fetched.bytes, "the same blocks either way");
+    assert.equal(first.fetched.bytes, single.fetched.bytes, "a host that answers the first range only");
+    assert.ok(first.requests > 3 * multi.requests, `${first.requests} requests from a host answering the first range only`);
     // 31 requests in at most five rounds each, plus the opening; one request per range otherwise.
     assert.ok(multi.requests <= 2 + 5 * 31, `${multi.requests} requests with multipart`);
     assert.ok(single.requests > 3 * multi.requests, `${single.requests} requests without multipart, ${multi.requests} with`);
