@@ -355,7 +355,7 @@ pub fn opening_len(prefix: &[u8]) -> Option<u64> {
 fn check_hot_section<'a>(header: &Header, prefix: &'a [u8]) -> Result<&'a [u8], BundleError> {
     let start = PREAMBLE_LEN + u32_at(prefix, 12) as usize;
     let end = header.data_start(start as u64) as usize;
-    let section = prefix.get(start..end).ok_or_else(|| BundleError::Truncated { expected: end as u64, found: prefix.len() as u64 })?;
+    let section = prefix.get(start..end).ok_or(BundleError::Truncated { expected: end as u64, found: prefix.len() as u64 })?;
     let (copy, padding) = section.split_at((header.hot_section.len as usize).min(section.len()));
     if crc32fast::hash(copy) != header.hot_section.crc32 || padding.iter().any(|&b| b != 0) {
         return Err(BundleError::Corrupted("checksum mismatch in the hot section".into()));

@@ -241,13 +241,16 @@ impl SearchKey {
     }
 }
 
+/// A page of ranked hits: score (0 when sorted by a date) and address.
+type Page = Vec<(Score, DocAddress)>;
+
 /// A search's total and facet counts, and its pages ranked so far by (offset, size).
 #[derive(Debug, Clone, Default)]
 struct Counted {
     total: usize,
     facets: Facets,
     partial: bool,
-    pages: HashMap<(usize, usize), Vec<(Score, DocAddress)>>,
+    pages: HashMap<(usize, usize), Page>,
 }
 
 /// The most recently used answers, up to [`REMEMBERED`]; the least recently used goes first. A
@@ -824,7 +827,7 @@ impl Engine {
 
     /// The page of hits at `offset` and, when `count`, the total and facet counts (disjunctive:
     /// each filtered field counted without its own filter).
-    fn ranked(&self, req: &SearchRequest, today: i64, min_match: f32, offset: usize, count: bool) -> Result<(Vec<(Score, DocAddress)>, Option<Counted>), Error> {
+    fn ranked(&self, req: &SearchRequest, today: i64, min_match: f32, offset: usize, count: bool) -> Result<(Page, Option<Counted>), Error> {
         let parsed = parse_query(&req.q);
         let text = self.query_text(&parsed, min_match)?;
         let filters = self.filters(req, today)?;
@@ -847,7 +850,7 @@ impl Engine {
         let map_err = |e: tantivy::TantivyError| Error::Index(e.to_string());
         let scoreless = |top: Vec<(Option<i64>, DocAddress)>| top.into_iter().map(|(_, a)| (0.0, a)).collect();
         let (field, order) = if sort == Sort::Date { ("published", Order::Desc) } else { ("deadline", Order::Asc) };
-        let (top, counts): (Vec<(Score, DocAddress)>, Option<(usize, Facets)>) = match (sort, count) {
+        let (top, counts): (Page, Option<(usize, Facets)>) = match (sort, count) {
             (Sort::Relevance, true) => {
                 let (top, total, facets) = s.search(q, &(limit.order_by_score(), Count, facet_collector)).map_err(map_err)?;
                 (top, Some((total, facets)))
