@@ -360,7 +360,6 @@ pub(crate) fn parse_query(q: &str) -> ParsedQuery {
     out
 }
 
-/// Today as days since 1970, from a request or the clock.
 /// The offset of a request's page, after checking its size and page number.
 fn page_offset(req: &SearchRequest) -> Result<usize, Error> {
     if req.size == 0 || req.size > MAX_PAGE_SIZE {
@@ -370,6 +369,7 @@ fn page_offset(req: &SearchRequest) -> Result<usize, Error> {
     (page - 1).checked_mul(req.size).filter(|o| *o < u32::MAX as usize).ok_or_else(|| Error::Request(format!("page {page} is out of range")))
 }
 
+/// Today as days since 1970, from a request or the clock.
 pub(crate) fn today(given: Option<&str>) -> Result<i64, Error> {
     match given {
         Some(s) => parse_date(s).ok_or_else(|| Error::Request(format!("today: not a date in YYYY-MM-DD form: {s:?}"))),
