@@ -411,12 +411,15 @@ pub struct BlockCache {
 struct Cached {
     bytes: Box<[u8]>,
     used: u64,
-    hot: bool,
 }
 
 #[derive(Default)]
 struct CacheState {
+    /// Fetched blocks, by index.
     blocks: HashMap<u64, Cached>,
+    /// The opening's hot blocks, kept for good: runs of consecutive blocks (first block, bytes),
+    /// in order, so that a read inside one is a slice of it rather than a copy.
+    hot: Vec<(u64, OwnedBytes)>,
     /// Reads so far: the clock of `Cached::used`.
     reads: u64,
     /// `Some` while planning: the missing blocks asked for so far.
@@ -426,16 +429,26 @@ struct CacheState {
     transfer: Transfer,
 }
 
+/// The run of hot blocks holding block `b`: its first block and bytes.
+fn hot_run(hot: &[(u64, OwnedBytes)], b: u64) -> Option<&(u64, OwnedBytes)> {
+    let run = &hot[hot.partition_point(|(first, _)| *first <= b).checked_sub(1)?];
+    (b < run.0 + (run.1.len() as u64).div_ceil(BLOCK)).then_some(run)
+}
+
 impl CacheState {
-    /// The blocks of `ranges` not fetched yet.
-    fn missing(&self, ranges: &[Range<u64>]) -> BTreeSet<u64> {
-        blocks_of(ranges).filter(|b| !self.blocks.contains_key(b)).collect()
+    fn has(&self, b: u64) -> bool {
+        self.blocks.contains_key(&b) || hot_run(&self.hot, b).is_some()
     }
 
-    /// Drops the blocks read least recently until at most `keep` bytes remain, sparing hot blocks
-    /// and those of the latest read (a response must outlive the read that asked for it).
+    /// The blocks of `ranges` not fetched yet.
+    fn missing(&self, ranges: &[Range<u64>]) -> BTreeSet<u64> {
+        blocks_of(ranges).filter(|b| !self.has(*b)).collect()
+    }
+
+    /// Drops the fetched blocks read least recently until at most `keep` bytes remain, sparing
+    /// those of the latest read (a response must outlive the read that asked for it).
     fn evict_to(&mut self, keep: u64) {
-        let mut by_age: Vec<(u64, u64)> = self.blocks.iter().filter(|(_, c)| !c.hot && c.used < self.reads).map(|(b, c)| (c.used, *b)).collect();
+        let mut by_age: Vec<(u64, u64)> = self.blocks.iter().filter(|(_, c)| c.used < self.reads).map(|(b, c)| (c.used, *b)).collect();
         by_age.sort_unstable();
         for (_, b) in by_age {
             if self.transfer.held <= keep {
@@ -448,9 +461,7 @@ impl CacheState {
     /// Drops block `b` if it is cached, and its bytes from those held.
     fn forget(&mut self, b: u64) {
         if let Some(c) = self.blocks.remove(&b) {
-            if !c.hot {
-                self.transfer.held -= c.bytes.len() as u64;
-            }
+            self.transfer.held -= c.bytes.len() as u64;
         }
     }
 }
@@ -516,9 +527,9 @@ impl BlockCache {
         let used = st.reads;
         for (i, chunk) in bytes.chunks(BLOCK as usize).enumerate() {
             let at = start + i as u64 * BLOCK;
-            if (chunk.len() as u64 == BLOCK || at + chunk.len() as u64 == self.size) && !st.blocks.contains_key(&(at / BLOCK)) {
+            if (chunk.len() as u64 == BLOCK || at + chunk.len() as u64 == self.size) && !st.has(at / BLOCK) {
                 st.transfer.held += chunk.len() as u64;
-                st.blocks.insert(at / BLOCK, Cached { bytes: chunk.into(), used, hot: false });
+                st.blocks.insert(at / BLOCK, Cached { bytes: chunk.into(), used });
             }
         }
         if st.transfer.held > self.budget {
@@ -535,10 +546,15 @@ impl BlockCache {
         for b in opening {
             st.forget(b);
         }
+        let mut runs: Vec<(u64, Vec<u8>)> = Vec::new();
         for (b, bytes) in hot {
             st.forget(b);
-            st.blocks.insert(b, Cached { bytes: bytes.into(), used: 0, hot: true });
+            match runs.last_mut() {
+                Some((first, run)) if *first + run.len() as u64 / BLOCK == b && run.len() as u64 % BLOCK == 0 => run.extend_from_slice(bytes),
+                _ => runs.push((b, bytes.to_vec())),
+            }
         }
+        st.hot = runs.into_iter().map(|(first, run)| (first, OwnedBytes::new(run))).collect();
     }
 
     /// Fetches whatever blocks of `ranges` are missing, one request per run.
@@ -610,12 +626,28 @@ impl BlockCache {
             }
         }
         let mut st = self.state();
+        // Inside one run of hot blocks (fast columns, field norms): a slice, not a copy.
+        if let Some((first, run)) = hot_run(&st.hot, range.start / BLOCK) {
+            let (from, to) = (range.start - first * BLOCK, range.end - first * BLOCK);
+            if to <= run.len() as u64 {
+                return Ok(run.slice(from as usize..to as usize));
+            }
+        }
         let used = st.reads;
+        let CacheState { blocks, hot, .. } = &mut *st;
         let mut out = Vec::with_capacity((range.end - range.start) as usize);
         for b in range.start / BLOCK..=(range.end - 1) / BLOCK {
-            let cached = st.blocks.get_mut(&b).ok_or_else(not_fetched)?;
-            cached.used = used;
-            let block = &cached.bytes;
+            let block: &[u8] = match blocks.get_mut(&b) {
+                Some(cached) => {
+                    cached.used = used;
+                    &cached.bytes
+                }
+                None => {
+                    let (first, run) = hot_run(hot, b).ok_or_else(not_fetched)?;
+                    let at = ((b - first) * BLOCK) as usize;
+                    &run[at..(at + BLOCK as usize).min(run.len())]
+                }
+            };
             let from = range.start.max(b * BLOCK) - b * BLOCK;
             let to = range.end.min(b * BLOCK + block.len() as u64) - b * BLOCK;
             out.extend_from_slice(block.get(from as usize..to as usize).ok_or_else(|| io::Error::new(io::ErrorKind::UnexpectedEof, "bundle block too short"))?);
