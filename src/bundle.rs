@@ -319,7 +319,8 @@ impl Bundle {
         let header = parse_header(&prefix, size)?;
         let copy = check_hot_section(&header, &prefix)?;
         let files_start = header.files.iter().map(|e| e.offset).min().unwrap_or(size);
-        cache.open_with(header.hot_blocks().into_iter().zip(copy.chunks(BLOCK as usize)), files_start);
+        let hot_blocks: Vec<u64> = header.hot_blocks().into_iter().collect();
+        cache.open_with(&hot_blocks, OwnedBytes::new(copy.to_vec()), files_start);
         let files = header
             .files
             .iter()
@@ -540,21 +541,26 @@ impl BlockCache {
 
     /// Keeps the hot section's copies of file blocks for good, and drops the blocks before
     /// `files_start` (header and hot section): read once, to open.
-    fn open_with<'a>(&self, hot: impl IntoIterator<Item = (u64, &'a [u8])>, files_start: u64) {
+    fn open_with(&self, hot_blocks: &[u64], copy: OwnedBytes, files_start: u64) {
         let mut st = self.state();
         let opening: Vec<u64> = st.blocks.keys().copied().filter(|b| *b < files_start / BLOCK).collect();
         for b in opening {
             st.forget(b);
         }
-        let mut runs: Vec<(u64, Vec<u8>)> = Vec::new();
-        for (b, bytes) in hot {
-            st.forget(b);
-            match runs.last_mut() {
-                Some((first, run)) if *first + run.len() as u64 / BLOCK == b && run.len() as u64 % BLOCK == 0 => run.extend_from_slice(bytes),
-                _ => runs.push((b, bytes.to_vec())),
+        // Block i of the hot section is the copy's i-th; runs of consecutive blocks share one buffer.
+        let mut runs = Vec::new();
+        let mut first = 0;
+        for i in 1..=hot_blocks.len() {
+            if i == hot_blocks.len() || hot_blocks[i] != hot_blocks[i - 1] + 1 {
+                let bytes = copy.slice(first * BLOCK as usize..(i * BLOCK as usize).min(copy.len()));
+                runs.push((hot_blocks[first], bytes));
+                first = i;
             }
         }
-        st.hot = runs.into_iter().map(|(first, run)| (first, OwnedBytes::new(run))).collect();
+        for &b in hot_blocks {
+            st.forget(b);
+        }
+        st.hot = runs;
     }
 
     /// Fetches whatever blocks of `ranges` are missing, one request per run.
@@ -745,6 +751,32 @@ mod tests {
         let b = Bundle::parse(OwnedBytes::new(sample())).unwrap();
         assert_eq!(b.header.counts.results, 2);
         assert_eq!(b.directory().atomic_read(Path::new("b")).unwrap(), b"world!");
+    }
+
+    #[test]
+    fn a_lazy_read_gives_the_files_bytes_from_hot_runs_fetched_blocks_or_both() {
+        let a: Vec<u8> = (0..10_000u32).map(|i| (i * 7 % 251) as u8).collect();
+        let b: Vec<u8> = (0..5_000u32).map(|i| (i * 13 % 241) as u8).collect();
+        // Two hot runs in `a` (one of several blocks), one in `b`.
+        let bytes = write(Counts::default(), &[("a".into(), a.clone()), ("b".into(), b.clone())], vec![[0, 1500, 4000], [0, 7000, 7100], [1, 0, 100]]);
+        let size = bytes.len() as u64;
+        let bundle = Bundle::open_lazy(Box::new(bytes), size).unwrap();
+        let cache = bundle.cache.clone().unwrap();
+        let dir = bundle.directory();
+        let opened = cache.transfer();
+        // Inside a hot run: nothing fetched.
+        let a_file = dir.open_read(Path::new("a")).unwrap();
+        assert_eq!(a_file.read_bytes_slice(1600..3900).unwrap().as_slice(), &a[1600..3900]);
+        assert_eq!(cache.transfer(), opened);
+        for (name, file) in [("a", &a), ("b", &b)] {
+            let slice = dir.open_read(Path::new(name)).unwrap();
+            for start in (0..file.len()).step_by(937) {
+                for len in [1, 100, 1023, 1024, 2500, 6000] {
+                    let end = (start + len).min(file.len());
+                    assert_eq!(slice.read_bytes_slice(start..end).unwrap().as_slice(), &file[start..end], "{name} {start}..{end}");
+                }
+            }
+        }
     }
 
     #[test]
