@@ -317,10 +317,11 @@ impl Bundle {
             }
         }
         let header = parse_header(&prefix, size)?;
-        let copy = check_hot_section(&header, &prefix)?;
+        // The hot runs keep slices of the opening's own buffer: no second copy of it.
+        let copy = prefix.slice(check_hot_section(&header, &prefix)?);
         let files_start = header.files.iter().map(|e| e.offset).min().unwrap_or(size);
         let hot_blocks: Vec<u64> = header.hot_blocks().into_iter().collect();
-        cache.open_with(&hot_blocks, OwnedBytes::new(copy.to_vec()), files_start);
+        cache.open_with(&hot_blocks, copy, files_start);
         let files = header
             .files
             .iter()
@@ -351,9 +352,9 @@ pub fn opening_len(prefix: &[u8]) -> Option<u64> {
     Some(serde_json::from_slice::<Header>(json).map_or(header_end, |h| h.data_start(header_end)))
 }
 
-/// The hot section's copied blocks, checked against the header, from the bundle's first bytes
-/// (at least its opening).
-fn check_hot_section<'a>(header: &Header, prefix: &'a [u8]) -> Result<&'a [u8], BundleError> {
+/// Where the hot section's copied blocks lie in the bundle's first bytes (at least its opening),
+/// checked against the header.
+fn check_hot_section(header: &Header, prefix: &[u8]) -> Result<Range<usize>, BundleError> {
     let start = PREAMBLE_LEN + u32_at(prefix, 12) as usize;
     let end = header.data_start(start as u64) as usize;
     let section = prefix.get(start..end).ok_or(BundleError::Truncated { expected: end as u64, found: prefix.len() as u64 })?;
@@ -361,7 +362,7 @@ fn check_hot_section<'a>(header: &Header, prefix: &'a [u8]) -> Result<&'a [u8], 
     if crc32fast::hash(copy) != header.hot_section.crc32 || padding.iter().any(|&b| b != 0) {
         return Err(BundleError::Corrupted("checksum mismatch in the hot section".into()));
     }
-    Ok(copy)
+    Ok(start..start + copy.len())
 }
 
 /// Where a lazily read bundle's bytes come from: a file, memory, HTTP `Range` requests.
