@@ -27,13 +27,15 @@
 use std::collections::{BTreeSet, HashMap};
 use std::fmt;
 use std::io;
-use std::path::{Path, PathBuf};
 use std::ops::Range;
+use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex};
 
 use serde::{Deserialize, Serialize};
 use tantivy::directory::error::{DeleteError, LockError, OpenReadError, OpenWriteError};
-use tantivy::directory::{Directory, DirectoryLock, FileHandle, FileSlice, Lock, OwnedBytes, WatchCallback, WatchHandle, WritePtr};
+use tantivy::directory::{
+    Directory, DirectoryLock, FileHandle, FileSlice, Lock, OwnedBytes, WatchCallback, WatchHandle, WritePtr,
+};
 use tantivy::HasLen;
 
 use crate::tokenize::TOKENIZER_ID;
@@ -116,8 +118,14 @@ impl Header {
 #[derive(Debug, Clone, PartialEq)]
 pub enum BundleError {
     NotABundle,
-    Version { found: u32, supported: u32 },
-    Truncated { expected: u64, found: u64 },
+    Version {
+        found: u32,
+        supported: u32,
+    },
+    Truncated {
+        expected: u64,
+        found: u64,
+    },
     Corrupted(String),
     Incompatible(String),
     /// Bytes of a lazily read bundle could not be fetched.
@@ -157,7 +165,12 @@ pub fn write(counts: Counts, files: &[(String, Vec<u8>)], hot: Vec<[u64; 3]>) ->
         files: files
             .iter()
             .scan(0, |offset, (name, bytes)| {
-                let e = FileEntry { name: name.clone(), offset: *offset, len: bytes.len() as u64, crc32: crc32fast::hash(bytes) };
+                let e = FileEntry {
+                    name: name.clone(),
+                    offset: *offset,
+                    len: bytes.len() as u64,
+                    crc32: crc32fast::hash(bytes),
+                };
                 *offset += e.len;
                 Some(e)
             })
@@ -165,8 +178,16 @@ pub fn write(counts: Counts, files: &[(String, Vec<u8>)], hot: Vec<[u64; 3]>) ->
     };
     // The files start on a block boundary, so their blocks (and the hot section's copy of some)
     // do not depend on the header's length.
-    let copy: Vec<u8> = header.hot_blocks().into_iter().flat_map(|b| files_range(files, b * BLOCK..(b + 1) * BLOCK)).copied().collect();
-    header.hot_section = Section { len: copy.len() as u64, crc32: crc32fast::hash(&copy) };
+    let copy: Vec<u8> = header
+        .hot_blocks()
+        .into_iter()
+        .flat_map(|b| files_range(files, b * BLOCK..(b + 1) * BLOCK))
+        .copied()
+        .collect();
+    header.hot_section = Section {
+        len: copy.len() as u64,
+        crc32: crc32fast::hash(&copy),
+    };
     // Offsets depend on the header's own length: settle them by iterating until stable (the
     // offsets only grow, so this ends).
     let mut data_start = 0;
@@ -206,7 +227,9 @@ fn files_range(files: &[(String, Vec<u8>)], range: Range<u64>) -> impl Iterator<
         })
         .flat_map(move |(start, bytes)| {
             let (from, to) = (range.start.max(start), range.end.min(start + bytes.len() as u64));
-            bytes.get((from.saturating_sub(start)) as usize..(to.saturating_sub(start)) as usize).unwrap_or_default()
+            bytes
+                .get((from.saturating_sub(start)) as usize..(to.saturating_sub(start)) as usize)
+                .unwrap_or_default()
         })
 }
 
@@ -220,51 +243,86 @@ fn u32_at(b: &[u8], at: usize) -> u32 {
 pub fn parse_header(prefix: &[u8], total_len: u64) -> Result<Header, BundleError> {
     if prefix.len() < MAGIC.len() || &prefix[..MAGIC.len()] != MAGIC {
         return Err(if MAGIC.starts_with(prefix) && !prefix.is_empty() {
-            BundleError::Truncated { expected: PREAMBLE_LEN as u64, found: total_len }
+            BundleError::Truncated {
+                expected: PREAMBLE_LEN as u64,
+                found: total_len,
+            }
         } else {
             BundleError::NotABundle
         });
     }
     if prefix.len() < PREAMBLE_LEN {
-        return Err(BundleError::Truncated { expected: PREAMBLE_LEN as u64, found: total_len });
+        return Err(BundleError::Truncated {
+            expected: PREAMBLE_LEN as u64,
+            found: total_len,
+        });
     }
     let version = u32_at(prefix, 8);
     if version != FORMAT_VERSION {
-        return Err(BundleError::Version { found: version, supported: FORMAT_VERSION });
+        return Err(BundleError::Version {
+            found: version,
+            supported: FORMAT_VERSION,
+        });
     }
     let header_len = u32_at(prefix, 12) as usize;
     let end = PREAMBLE_LEN + header_len;
     if prefix.len() < end {
-        return Err(BundleError::Truncated { expected: end as u64, found: total_len });
+        return Err(BundleError::Truncated {
+            expected: end as u64,
+            found: total_len,
+        });
     }
     let json = &prefix[PREAMBLE_LEN..end];
     if crc32fast::hash(json) != u32_at(prefix, 16) {
         return Err(BundleError::Corrupted("header checksum mismatch".into()));
     }
-    let header: Header = serde_json::from_slice(json).map_err(|e| BundleError::Corrupted(format!("unreadable header: {e}")))?;
+    let header: Header =
+        serde_json::from_slice(json).map_err(|e| BundleError::Corrupted(format!("unreadable header: {e}")))?;
     if header.tokenizer != TOKENIZER_ID {
-        return Err(BundleError::Incompatible(format!("tokenizer {:?}, this engine uses {TOKENIZER_ID:?}", header.tokenizer)));
+        return Err(BundleError::Incompatible(format!(
+            "tokenizer {:?}, this engine uses {TOKENIZER_ID:?}",
+            header.tokenizer
+        )));
     }
     if header.codec != CODEC {
-        return Err(BundleError::Incompatible(format!("codec {:?}, this engine reads {CODEC:?}", header.codec)));
+        return Err(BundleError::Incompatible(format!(
+            "codec {:?}, this engine reads {CODEC:?}",
+            header.codec
+        )));
     }
     let mut expected = header.data_start(end as u64);
     for e in &header.files {
         if e.offset != expected {
-            return Err(BundleError::Corrupted(format!("file table: {} at offset {}, expected {expected}", e.name, e.offset)));
+            return Err(BundleError::Corrupted(format!(
+                "file table: {} at offset {}, expected {expected}",
+                e.name, e.offset
+            )));
         }
-        expected = e.offset.checked_add(e.len).ok_or_else(|| BundleError::Corrupted("file table overflows".into()))?;
+        expected = e
+            .offset
+            .checked_add(e.len)
+            .ok_or_else(|| BundleError::Corrupted("file table overflows".into()))?;
     }
     if total_len != expected {
         return Err(if total_len < expected {
-            BundleError::Truncated { expected, found: total_len }
+            BundleError::Truncated {
+                expected,
+                found: total_len,
+            }
         } else {
             BundleError::Corrupted(format!("{} bytes after the last file", total_len - expected))
         });
     }
-    let hot_len: u64 = header.hot_blocks().into_iter().map(|b| BLOCK.min(expected.saturating_sub(b * BLOCK))).sum();
+    let hot_len: u64 = header
+        .hot_blocks()
+        .into_iter()
+        .map(|b| BLOCK.min(expected.saturating_sub(b * BLOCK)))
+        .sum();
     if hot_len != header.hot_section.len {
-        return Err(BundleError::Corrupted(format!("hot section of {} bytes, the hot ranges need {hot_len}", header.hot_section.len)));
+        return Err(BundleError::Corrupted(format!(
+            "hot section of {} bytes, the hot ranges need {hot_len}",
+            header.hot_section.len
+        )));
     }
     Ok(header)
 }
@@ -293,7 +351,12 @@ impl Bundle {
             }
             files.insert(PathBuf::from(&e.name), FileSlice::new(Arc::new(data)));
         }
-        Ok(Bundle { header, size, directory: BundleDirectory { files: Arc::new(files) }, cache: None })
+        Ok(Bundle {
+            header,
+            size,
+            directory: BundleDirectory { files: Arc::new(files) },
+            cache: None,
+        })
     }
 
     /// Opens a bundle lazily from `source` alone (see [`Bundle::lazy`]).
@@ -326,11 +389,20 @@ impl Bundle {
             .files
             .iter()
             .map(|e| {
-                let file = LazyFile { cache: cache.clone(), offset: e.offset, len: e.len as usize };
+                let file = LazyFile {
+                    cache: cache.clone(),
+                    offset: e.offset,
+                    len: e.len as usize,
+                };
                 (PathBuf::from(&e.name), FileSlice::new(Arc::new(file)))
             })
             .collect();
-        Ok(Bundle { header, size, directory: BundleDirectory { files: Arc::new(files) }, cache: Some(cache) })
+        Ok(Bundle {
+            header,
+            size,
+            directory: BundleDirectory { files: Arc::new(files) },
+            cache: Some(cache),
+        })
     }
 
     /// The read-only tantivy directory over the bundle's files.
@@ -347,7 +419,9 @@ pub fn opening_len(prefix: &[u8]) -> Option<u64> {
         return None;
     }
     let header_end = PREAMBLE_LEN as u64 + u64::from(u32_at(prefix, 12));
-    let Some(json) = prefix.get(PREAMBLE_LEN..header_end as usize) else { return Some(header_end) };
+    let Some(json) = prefix.get(PREAMBLE_LEN..header_end as usize) else {
+        return Some(header_end);
+    };
     // A header that does not read is reported when the bundle is opened.
     Some(serde_json::from_slice::<Header>(json).map_or(header_end, |h| h.data_start(header_end)))
 }
@@ -357,7 +431,10 @@ pub fn opening_len(prefix: &[u8]) -> Option<u64> {
 fn check_hot_section(header: &Header, prefix: &[u8]) -> Result<Range<usize>, BundleError> {
     let start = PREAMBLE_LEN + u32_at(prefix, 12) as usize;
     let end = header.data_start(start as u64) as usize;
-    let section = prefix.get(start..end).ok_or(BundleError::Truncated { expected: end as u64, found: prefix.len() as u64 })?;
+    let section = prefix.get(start..end).ok_or(BundleError::Truncated {
+        expected: end as u64,
+        found: prefix.len() as u64,
+    })?;
     let (copy, padding) = section.split_at((header.hot_section.len as usize).min(section.len()));
     if crc32fast::hash(copy) != header.hot_section.crc32 || padding.iter().any(|&b| b != 0) {
         return Err(BundleError::Corrupted("checksum mismatch in the hot section".into()));
@@ -376,7 +453,12 @@ impl RangeSource for Vec<u8> {
     fn fetch(&self, range: Range<u64>) -> io::Result<Vec<u8>> {
         self.get(range.start as usize..range.end as usize)
             .map(<[u8]>::to_vec)
-            .ok_or_else(|| io::Error::new(io::ErrorKind::UnexpectedEof, format!("bytes {}..{} are past the end of the bundle", range.start, range.end)))
+            .ok_or_else(|| {
+                io::Error::new(
+                    io::ErrorKind::UnexpectedEof,
+                    format!("bytes {}..{} are past the end of the bundle", range.start, range.end),
+                )
+            })
     }
 }
 
@@ -450,7 +532,12 @@ impl CacheState {
     /// Drops the fetched blocks read least recently until at most `keep` bytes remain, sparing
     /// those of the latest read (a response must outlive the read that asked for it).
     fn evict_to(&mut self, keep: u64) {
-        let mut by_age: Vec<(u64, u64)> = self.blocks.iter().filter(|(_, c)| c.used < self.reads).map(|(b, c)| (c.used, *b)).collect();
+        let mut by_age: Vec<(u64, u64)> = self
+            .blocks
+            .iter()
+            .filter(|(_, c)| c.used < self.reads)
+            .map(|(b, c)| (c.used, *b))
+            .collect();
         by_age.sort_unstable();
         for (_, b) in by_age {
             if self.transfer.held <= keep {
@@ -486,12 +573,17 @@ fn block_runs(blocks: impl IntoIterator<Item = u64>, size: u64) -> Vec<Range<u64
             _ => runs.push(b..b + 1),
         }
     }
-    runs.into_iter().map(|r| r.start * BLOCK..(r.end * BLOCK).min(size)).collect()
+    runs.into_iter()
+        .map(|r| r.start * BLOCK..(r.end * BLOCK).min(size))
+        .collect()
 }
 
 /// The blocks that cover `ranges` (with repeats where ranges share one).
 fn blocks_of(ranges: &[Range<u64>]) -> impl Iterator<Item = u64> + '_ {
-    ranges.iter().filter(|r| r.start < r.end).flat_map(|r| r.start / BLOCK..=(r.end - 1) / BLOCK)
+    ranges
+        .iter()
+        .filter(|r| r.start < r.end)
+        .flat_map(|r| r.start / BLOCK..=(r.end - 1) / BLOCK)
 }
 
 impl BlockCache {
@@ -502,7 +594,12 @@ impl BlockCache {
 
     /// An empty cache that keeps at most `budget` bytes of fetched blocks besides the opening's.
     pub fn with_budget(source: Box<dyn RangeSource>, size: u64, budget: u64) -> Arc<BlockCache> {
-        Arc::new(BlockCache { source, size, budget, state: Mutex::default() })
+        Arc::new(BlockCache {
+            source,
+            size,
+            budget,
+            state: Mutex::default(),
+        })
     }
 
     fn state(&self) -> std::sync::MutexGuard<'_, CacheState> {
@@ -518,10 +615,16 @@ impl BlockCache {
     /// blocks are kept (and the bundle's last, short one); counts as one request.
     pub fn supply(&self, start: u64, bytes: &[u8]) -> Result<(), String> {
         if start % BLOCK != 0 {
-            return Err(format!("supplied bytes start at {start}, not at a {BLOCK}-byte block boundary"));
+            return Err(format!(
+                "supplied bytes start at {start}, not at a {BLOCK}-byte block boundary"
+            ));
         }
         if start.checked_add(bytes.len() as u64).is_none_or(|end| end > self.size) {
-            return Err(format!("supplied bytes {start}+{} are past the bundle's {} bytes", bytes.len(), self.size));
+            return Err(format!(
+                "supplied bytes {start}+{} are past the bundle's {} bytes",
+                bytes.len(),
+                self.size
+            ));
         }
         let mut st = self.state();
         st.transfer.ranges += 1;
@@ -531,7 +634,13 @@ impl BlockCache {
             let at = start + i as u64 * BLOCK;
             if (chunk.len() as u64 == BLOCK || at + chunk.len() as u64 == self.size) && !st.has(at / BLOCK) {
                 st.transfer.held += chunk.len() as u64;
-                st.blocks.insert(at / BLOCK, Cached { bytes: chunk.into(), used });
+                st.blocks.insert(
+                    at / BLOCK,
+                    Cached {
+                        bytes: chunk.into(),
+                        used,
+                    },
+                );
             }
         }
         if st.transfer.held > self.budget {
@@ -575,7 +684,15 @@ impl BlockCache {
         for run in block_runs(blocks, self.size) {
             let bytes = self.source.fetch(run.clone())?;
             if bytes.len() as u64 != run.end - run.start {
-                return Err(io::Error::new(io::ErrorKind::UnexpectedEof, format!("asked for bytes {}..{} of the bundle, received {} bytes", run.start, run.end, bytes.len())));
+                return Err(io::Error::new(
+                    io::ErrorKind::UnexpectedEof,
+                    format!(
+                        "asked for bytes {}..{} of the bundle, received {} bytes",
+                        run.start,
+                        run.end,
+                        bytes.len()
+                    ),
+                ));
             }
             self.supply(run.start, &bytes).map_err(io::Error::other)?;
         }
@@ -657,7 +774,11 @@ impl BlockCache {
             };
             let from = range.start.max(b * BLOCK) - b * BLOCK;
             let to = range.end.min(b * BLOCK + block.len() as u64) - b * BLOCK;
-            out.extend_from_slice(block.get(from as usize..to as usize).ok_or_else(|| io::Error::new(io::ErrorKind::UnexpectedEof, "bundle block too short"))?);
+            out.extend_from_slice(
+                block
+                    .get(from as usize..to as usize)
+                    .ok_or_else(|| io::Error::new(io::ErrorKind::UnexpectedEof, "bundle block too short"))?,
+            );
         }
         Ok(OwnedBytes::new(out))
     }
@@ -665,7 +786,10 @@ impl BlockCache {
 
 impl fmt::Debug for BlockCache {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("BlockCache").field("size", &self.size).field("transfer", &self.transfer()).finish()
+        f.debug_struct("BlockCache")
+            .field("size", &self.size)
+            .field("transfer", &self.transfer())
+            .finish()
     }
 }
 
@@ -686,9 +810,13 @@ impl HasLen for LazyFile {
 impl FileHandle for LazyFile {
     fn read_bytes(&self, range: Range<usize>) -> io::Result<OwnedBytes> {
         if range.start > range.end || range.end > self.len {
-            return Err(io::Error::new(io::ErrorKind::InvalidInput, format!("read of {range:?} past a file of {} bytes", self.len)));
+            return Err(io::Error::new(
+                io::ErrorKind::InvalidInput,
+                format!("read of {range:?} past a file of {} bytes", self.len),
+            ));
         }
-        self.cache.read(self.offset + range.start as u64..self.offset + range.end as u64)
+        self.cache
+            .read(self.offset + range.start as u64..self.offset + range.end as u64)
     }
 }
 
@@ -712,17 +840,29 @@ impl Directory for BundleDirectory {
             .ok_or_else(|| OpenReadError::FileDoesNotExist(path.to_path_buf()))
     }
     fn delete(&self, path: &Path) -> Result<(), DeleteError> {
-        Err(DeleteError::IoError { io_error: Arc::new(read_only()), filepath: path.to_path_buf() })
+        Err(DeleteError::IoError {
+            io_error: Arc::new(read_only()),
+            filepath: path.to_path_buf(),
+        })
     }
     fn exists(&self, path: &Path) -> Result<bool, OpenReadError> {
         Ok(self.files.contains_key(path))
     }
     fn open_write(&self, path: &Path) -> Result<WritePtr, OpenWriteError> {
-        Err(OpenWriteError::IoError { io_error: Arc::new(read_only()), filepath: path.to_path_buf() })
+        Err(OpenWriteError::IoError {
+            io_error: Arc::new(read_only()),
+            filepath: path.to_path_buf(),
+        })
     }
     fn atomic_read(&self, path: &Path) -> Result<Vec<u8>, OpenReadError> {
-        let f = self.files.get(path).ok_or_else(|| OpenReadError::FileDoesNotExist(path.to_path_buf()))?;
-        let bytes = f.read_bytes().map_err(|e| OpenReadError::IoError { io_error: Arc::new(e), filepath: path.to_path_buf() })?;
+        let f = self
+            .files
+            .get(path)
+            .ok_or_else(|| OpenReadError::FileDoesNotExist(path.to_path_buf()))?;
+        let bytes = f.read_bytes().map_err(|e| OpenReadError::IoError {
+            io_error: Arc::new(e),
+            filepath: path.to_path_buf(),
+        })?;
         Ok(bytes.as_slice().to_vec())
     }
     fn atomic_write(&self, _path: &Path, _data: &[u8]) -> std::io::Result<()> {
@@ -744,7 +884,15 @@ mod tests {
     use super::*;
 
     fn sample() -> Vec<u8> {
-        write(Counts { needs: 1, challenges: 0, results: 2 }, &[("a".into(), b"hello".to_vec()), ("b".into(), b"world!".to_vec())], vec![[1, 1, 3]])
+        write(
+            Counts {
+                needs: 1,
+                challenges: 0,
+                results: 2,
+            },
+            &[("a".into(), b"hello".to_vec()), ("b".into(), b"world!".to_vec())],
+            vec![[1, 1, 3]],
+        )
     }
 
     #[test]
@@ -759,7 +907,11 @@ mod tests {
         let a: Vec<u8> = (0..10_000u32).map(|i| (i * 7 % 251) as u8).collect();
         let b: Vec<u8> = (0..5_000u32).map(|i| (i * 13 % 241) as u8).collect();
         // Two hot runs in `a` (one of several blocks), one in `b`.
-        let bytes = write(Counts::default(), &[("a".into(), a.clone()), ("b".into(), b.clone())], vec![[0, 1500, 4000], [0, 7000, 7100], [1, 0, 100]]);
+        let bytes = write(
+            Counts::default(),
+            &[("a".into(), a.clone()), ("b".into(), b.clone())],
+            vec![[0, 1500, 4000], [0, 7000, 7100], [1, 0, 100]],
+        );
         let size = bytes.len() as u64;
         let bundle = Bundle::open_lazy(Box::new(bytes), size).unwrap();
         let cache = bundle.cache.clone().unwrap();
@@ -774,7 +926,11 @@ mod tests {
             for start in (0..file.len()).step_by(937) {
                 for len in [1, 100, 1023, 1024, 2500, 6000] {
                     let end = (start + len).min(file.len());
-                    assert_eq!(slice.read_bytes_slice(start..end).unwrap().as_slice(), &file[start..end], "{name} {start}..{end}");
+                    assert_eq!(
+                        slice.read_bytes_slice(start..end).unwrap().as_slice(),
+                        &file[start..end],
+                        "{name} {start}..{end}"
+                    );
                 }
             }
         }
@@ -784,7 +940,9 @@ mod tests {
     fn every_truncation_is_reported_as_such() {
         let full = sample();
         for cut in 1..full.len() {
-            let err = Bundle::parse(OwnedBytes::new(full[..cut].to_vec())).err().expect("a cut bundle fails");
+            let err = Bundle::parse(OwnedBytes::new(full[..cut].to_vec()))
+                .err()
+                .expect("a cut bundle fails");
             assert!(matches!(err, BundleError::Truncated { .. }), "cut at {cut}: {err}");
         }
     }
@@ -795,7 +953,10 @@ mod tests {
         for at in 0..full.len() {
             let mut bad = full.clone();
             bad[at] ^= 0x01;
-            assert!(Bundle::parse(OwnedBytes::new(bad)).is_err(), "flip at {at} went unnoticed");
+            assert!(
+                Bundle::parse(OwnedBytes::new(bad)).is_err(),
+                "flip at {at} went unnoticed"
+            );
         }
     }
 
@@ -804,7 +965,11 @@ mod tests {
         let mut b = sample();
         b[8..12].copy_from_slice(&(FORMAT_VERSION + 1).to_le_bytes());
         let msg = Bundle::parse(OwnedBytes::new(b)).err().unwrap().to_string();
-        assert!(msg.contains(&format!("version {}", FORMAT_VERSION + 1)) && msg.contains(&format!("version {FORMAT_VERSION}")), "{msg}");
+        assert!(
+            msg.contains(&format!("version {}", FORMAT_VERSION + 1))
+                && msg.contains(&format!("version {FORMAT_VERSION}")),
+            "{msg}"
+        );
     }
 
     #[test]
@@ -823,7 +988,13 @@ mod tests {
 
     #[test]
     fn junk_is_not_a_bundle() {
-        assert_eq!(Bundle::parse(OwnedBytes::new(b"PK\x03\x04 zip".to_vec())).err(), Some(BundleError::NotABundle));
-        assert_eq!(Bundle::parse(OwnedBytes::new(Vec::new())).err(), Some(BundleError::NotABundle));
+        assert_eq!(
+            Bundle::parse(OwnedBytes::new(b"PK\x03\x04 zip".to_vec())).err(),
+            Some(BundleError::NotABundle)
+        );
+        assert_eq!(
+            Bundle::parse(OwnedBytes::new(Vec::new())).err(),
+            Some(BundleError::NotABundle)
+        );
     }
 }

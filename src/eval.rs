@@ -31,9 +31,16 @@ pub fn parse_qrels(text: &str) -> Result<Qrels, String> {
         let (qid, doc, grade) = match (trec, table.as_slice()) {
             (true, _) => (parts[0], parts[2], parts[3]),
             (false, [q, d, g, ..]) => (q.trim(), d.trim(), g.trim()),
-            _ => return Err(format!("line {}: expected `qid 0 docid grade` or `need_id<TAB>result_id<TAB>grade`, found {line:?}", i + 1)),
+            _ => {
+                return Err(format!(
+                    "line {}: expected `qid 0 docid grade` or `need_id<TAB>result_id<TAB>grade`, found {line:?}",
+                    i + 1
+                ))
+            }
         };
-        let grade: u32 = grade.parse().map_err(|_| format!("line {}: grade {grade:?} is not a whole number", i + 1))?;
+        let grade: u32 = grade
+            .parse()
+            .map_err(|_| format!("line {}: grade {grade:?} is not a whole number", i + 1))?;
         qrels.entry(qid.to_string()).or_default().insert(doc.to_string(), grade);
     }
     Ok(qrels)
@@ -41,10 +48,20 @@ pub fn parse_qrels(text: &str) -> Result<Qrels, String> {
 
 /// nDCG at `k` of one ranking.
 pub fn ndcg(ranking: &[String], judged: &HashMap<String, u32>, k: usize) -> f64 {
-    let dcg: f64 = ranking.iter().take(k).enumerate().map(|(i, d)| f64::from(*judged.get(d).unwrap_or(&0)) / (i as f64 + 2.0).log2()).sum();
+    let dcg: f64 = ranking
+        .iter()
+        .take(k)
+        .enumerate()
+        .map(|(i, d)| f64::from(*judged.get(d).unwrap_or(&0)) / (i as f64 + 2.0).log2())
+        .sum();
     let mut ideal: Vec<u32> = judged.values().copied().filter(|g| *g > 0).collect();
     ideal.sort_unstable_by(|a, b| b.cmp(a));
-    let idcg: f64 = ideal.iter().take(k).enumerate().map(|(i, g)| f64::from(*g) / (i as f64 + 2.0).log2()).sum();
+    let idcg: f64 = ideal
+        .iter()
+        .take(k)
+        .enumerate()
+        .map(|(i, g)| f64::from(*g) / (i as f64 + 2.0).log2())
+        .sum();
     if idcg == 0.0 {
         0.0
     } else {
@@ -54,7 +71,11 @@ pub fn ndcg(ranking: &[String], judged: &HashMap<String, u32>, k: usize) -> f64 
 
 /// Reciprocal rank of the first relevant document within `k`.
 pub fn reciprocal_rank(ranking: &[String], judged: &HashMap<String, u32>, k: usize) -> f64 {
-    ranking.iter().take(k).position(|d| judged.get(d).is_some_and(|g| *g > 0)).map_or(0.0, |i| 1.0 / (i as f64 + 1.0))
+    ranking
+        .iter()
+        .take(k)
+        .position(|d| judged.get(d).is_some_and(|g| *g > 0))
+        .map_or(0.0, |i| 1.0 / (i as f64 + 1.0))
 }
 
 /// Share of the relevant documents found within `k`.
@@ -63,14 +84,23 @@ pub fn recall(ranking: &[String], judged: &HashMap<String, u32>, k: usize) -> f6
     if relevant == 0 {
         return 0.0;
     }
-    let found = ranking.iter().take(k).filter(|d| judged.get(*d).is_some_and(|g| *g > 0)).count();
+    let found = ranking
+        .iter()
+        .take(k)
+        .filter(|d| judged.get(*d).is_some_and(|g| *g > 0))
+        .count();
     found as f64 / relevant as f64
 }
 
 /// Mean metrics of `runs` (query id → ranked document ids) against `qrels`.
 pub fn evaluate(runs: &HashMap<String, Vec<String>>, qrels: &Qrels) -> Metrics {
     let empty = Vec::new();
-    let mut m = Metrics { queries: 0, ndcg10: 0.0, mrr10: 0.0, recall100: 0.0 };
+    let mut m = Metrics {
+        queries: 0,
+        ndcg10: 0.0,
+        mrr10: 0.0,
+        recall100: 0.0,
+    };
     for (qid, judged) in qrels {
         if !judged.values().any(|g| *g > 0) {
             continue;
@@ -101,7 +131,10 @@ mod tests {
     #[test]
     fn hand_computed_values() {
         // Relevant: a (grade 3), c (grade 1), z (grade 2, not retrieved).
-        let judged: HashMap<String, u32> = [("a", 3), ("c", 1), ("z", 2), ("b", 0)].iter().map(|(d, g)| (d.to_string(), *g)).collect();
+        let judged: HashMap<String, u32> = [("a", 3), ("c", 1), ("z", 2), ("b", 0)]
+            .iter()
+            .map(|(d, g)| (d.to_string(), *g))
+            .collect();
         let ranking = ids(&["b", "a", "c"]);
         // DCG = 0/log2(2) + 3/log2(3) + 1/log2(4) = 1.892789 + 0.5 = 2.392789
         // IDCG = 3/log2(2) + 2/log2(3) + 1/log2(4) = 3 + 1.261860 + 0.5 = 4.761860
@@ -124,7 +157,10 @@ mod tests {
 
     #[test]
     fn bad_qrels_name_the_line() {
-        assert_eq!(parse_qrels("q1 0 a 1\nq2 0 b x").unwrap_err(), "line 2: grade \"x\" is not a whole number");
+        assert_eq!(
+            parse_qrels("q1 0 a 1\nq2 0 b x").unwrap_err(),
+            "line 2: grade \"x\" is not a whole number"
+        );
         assert!(parse_qrels("q1 a 1").unwrap_err().starts_with("line 1:"));
     }
 

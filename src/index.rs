@@ -57,7 +57,10 @@ impl Fields {
             deadline: f("deadline")?,
             published: f("published")?,
             city: f("city")?,
-            tags: TAG_FIELDS.iter().map(|n| Ok((*n, f(n)?))).collect::<tantivy::Result<_>>()?,
+            tags: TAG_FIELDS
+                .iter()
+                .map(|n| Ok((*n, f(n)?)))
+                .collect::<tantivy::Result<_>>()?,
         })
     }
 
@@ -89,8 +92,11 @@ pub fn schema() -> Schema {
     b.add_text_field("title", text.clone());
     b.add_text_field("keywords", text.clone());
     b.add_text_field("body", text);
-    let words = TextOptions::default()
-        .set_indexing_options(TextFieldIndexing::default().set_tokenizer(tokenize::WORDS_ANALYZER_NAME).set_index_option(IndexRecordOption::Basic));
+    let words = TextOptions::default().set_indexing_options(
+        TextFieldIndexing::default()
+            .set_tokenizer(tokenize::WORDS_ANALYZER_NAME)
+            .set_index_option(IndexRecordOption::Basic),
+    );
     b.add_text_field("words", words);
     b.add_u64_field("trl_min", number.clone());
     b.add_u64_field("trl_max", number.clone());
@@ -105,8 +111,12 @@ pub fn schema() -> Schema {
 
 /// Registers the shared analyzer on an index (needed before querying or writing).
 pub fn register_analyzer(index: &Index) {
-    index.tokenizers().register(tokenize::ANALYZER_NAME, tokenize::analyzer());
-    index.tokenizers().register(tokenize::WORDS_ANALYZER_NAME, tokenize::words_analyzer());
+    index
+        .tokenizers()
+        .register(tokenize::ANALYZER_NAME, tokenize::analyzer());
+    index
+        .tokenizers()
+        .register(tokenize::WORDS_ANALYZER_NAME, tokenize::words_analyzer());
 }
 
 /// Tag values of a record per tag field.
@@ -157,13 +167,19 @@ mod writer {
     fn document(f: &Fields, r: &PublicRecord) -> TantivyDocument {
         let mut d = TantivyDocument::default();
         d.add_text(f.id, &r.id);
-        d.add_text(f.doc, serde_json::to_string(r).expect("a public record always serialises"));
+        d.add_text(
+            f.doc,
+            serde_json::to_string(r).expect("a public record always serialises"),
+        );
         d.add_text(f.title, &r.title);
         for k in &r.keywords {
             d.add_text(f.keywords, k);
         }
         let body = r.body();
-        for text in [r.title.as_str(), body.as_str()].into_iter().chain(r.keywords.iter().map(String::as_str)) {
+        for text in [r.title.as_str(), body.as_str()]
+            .into_iter()
+            .chain(r.keywords.iter().map(String::as_str))
+        {
             d.add_text(f.words, text);
         }
         d.add_text(f.body, body);
@@ -196,7 +212,14 @@ mod writer {
     ///
     /// Doc ids follow input order, so the same input gives the same search results.
     pub fn build(records: &[PublicRecord], progress: &dyn Fn(u64)) -> tantivy::Result<Vec<(String, Vec<u8>)>> {
-        let index = Index::create(RamDirectory::create(), schema(), IndexSettings { docstore_blocksize: DOCSTORE_BLOCK, ..IndexSettings::default() })?;
+        let index = Index::create(
+            RamDirectory::create(),
+            schema(),
+            IndexSettings {
+                docstore_blocksize: DOCSTORE_BLOCK,
+                ..IndexSettings::default()
+            },
+        )?;
         register_analyzer(&index);
         let f = Fields::from_schema(&index.schema())?;
         let mut writer = index.writer_with_num_threads::<TantivyDocument>(1, WRITER_MEMORY)?;
@@ -238,7 +261,8 @@ mod writer {
     /// the same terms with the same postings addresses, read by tantivy as its own.
     fn reblock_terms(dir: &dyn Directory, schema: &Schema, path: &Path) -> tantivy::Result<()> {
         let old = CompositeFile::open(&dir.open_read(path)?)?;
-        dir.delete(path).map_err(|e| tantivy::TantivyError::InternalError(e.to_string()))?;
+        dir.delete(path)
+            .map_err(|e| tantivy::TantivyError::InternalError(e.to_string()))?;
         let mut out = CompositeWrite::wrap(dir.open_write(path)?);
         for (field, _) in schema.fields() {
             let Some(file) = old.open_read(field) else { continue };
@@ -293,7 +317,11 @@ mod writer {
     /// input gives byte-identical files.
     fn reproducible(mut files: Vec<(String, Vec<u8>)>) -> Vec<(String, Vec<u8>)> {
         files.sort();
-        let Some(random) = files.iter().find_map(|(name, _)| name.split_once('.').map(|(id, _)| id.to_string())).filter(|id| id.len() == 32) else {
+        let Some(random) = files
+            .iter()
+            .find_map(|(name, _)| name.split_once('.').map(|(id, _)| id.to_string()))
+            .filter(|id| id.len() == 32)
+        else {
             return files;
         };
         // FNV-1a, 128 bits, over every segment file: a stable name, not a security property.
@@ -304,10 +332,21 @@ mod writer {
             }
         }
         let stable = format!("{hash:032x}");
-        let dashed = |id: &str| format!("{}-{}-{}-{}-{}", &id[..8], &id[8..12], &id[12..16], &id[16..20], &id[20..]);
+        let dashed = |id: &str| {
+            format!(
+                "{}-{}-{}-{}-{}",
+                &id[..8],
+                &id[8..12],
+                &id[12..16],
+                &id[16..20],
+                &id[20..]
+            )
+        };
         for (name, bytes) in &mut files {
             if name == "meta.json" {
-                let text = String::from_utf8_lossy(bytes).replace(&random, &stable).replace(&dashed(&random), &dashed(&stable));
+                let text = String::from_utf8_lossy(bytes)
+                    .replace(&random, &stable)
+                    .replace(&dashed(&random), &dashed(&stable));
                 *bytes = text.into_bytes();
             } else {
                 *name = name.replacen(&random, &stable, 1);
@@ -337,7 +376,10 @@ mod writer {
                 let mut stream = dict.stream().unwrap();
                 while stream.advance() {
                     let key = stream.key();
-                    largest_block = largest_block.max(dict.file_slice_for_range((Bound::Included(key), Bound::Included(key)), None).len());
+                    largest_block = largest_block.max(
+                        dict.file_slice_for_range((Bound::Included(key), Bound::Included(key)), None)
+                            .len(),
+                    );
                     terms.push((field, key.to_vec(), stream.value().clone()));
                 }
             }
@@ -354,7 +396,14 @@ mod writer {
                 let mut d = TantivyDocument::default();
                 d.add_text(f.id, format!("R{i}"));
                 d.add_text(f.title, format!("第{i}号 耐高温涂层 coating{i}"));
-                d.add_text(f.body, format!("{} 材料{}", i * 7_919 % 10_007, char::from_u32(0x4e00 + i % 2_000).unwrap()));
+                d.add_text(
+                    f.body,
+                    format!(
+                        "{} 材料{}",
+                        i * 7_919 % 10_007,
+                        char::from_u32(0x4e00 + i % 2_000).unwrap()
+                    ),
+                );
                 writer.add_document(d).unwrap();
             }
             writer.commit().unwrap();
@@ -364,11 +413,23 @@ mod writer {
             let (after, after_block) = dictionaries(index.directory(), &index.schema(), &path);
             assert!(before.len() > 10_000, "{} terms", before.len());
             assert!(before == after, "the terms or their postings addresses changed");
-            assert!(after_block * 3 < before_block, "largest block {before_block} → {after_block} bytes");
+            assert!(
+                after_block * 3 < before_block,
+                "largest block {before_block} → {after_block} bytes"
+            );
             // tantivy reads the rewritten file as its own.
             let searcher = index.reader().unwrap().searcher();
             for (id, n) in [("R0", 1), ("R2999", 1), ("R3000", 0)] {
-                assert_eq!(searcher.search(&TermQuery::new(Term::from_field_text(f.id, id), IndexRecordOption::Basic), &Count).unwrap(), n, "{id}");
+                assert_eq!(
+                    searcher
+                        .search(
+                            &TermQuery::new(Term::from_field_text(f.id, id), IndexRecordOption::Basic),
+                            &Count
+                        )
+                        .unwrap(),
+                    n,
+                    "{id}"
+                );
             }
         }
     }

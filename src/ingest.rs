@@ -62,7 +62,9 @@ pub struct Mapping {
 /// [`Validator`](crate::validate::Validator) takes them: the required fields it never has, and
 /// the limits it may exceed.
 pub fn validation_rules(mapping: Option<&Mapping>) -> (BTreeSet<String>, BTreeMap<String, usize>) {
-    mapping.map_or_else(Default::default, |m| (m.allow_missing.iter().cloned().collect(), m.limits.clone()))
+    mapping.map_or_else(Default::default, |m| {
+        (m.allow_missing.iter().cloned().collect(), m.limits.clone())
+    })
 }
 
 impl Mapping {
@@ -72,16 +74,30 @@ impl Mapping {
         let m: Mapping = toml::from_str(&text).map_err(|e| format!("{}: {e}", path.display()))?;
         for (field, source) in &m.fields {
             if !is_schema_field(field) {
-                return Err(format!("{}: [fields] {field}: not a field of the techmatch schema", path.display()));
+                return Err(format!(
+                    "{}: [fields] {field}: not a field of the techmatch schema",
+                    path.display()
+                ));
             }
             if let FieldSource::Spec(spec) = source {
                 if spec.column.is_none() && spec.value.is_none() {
-                    return Err(format!("{}: [fields] {field}: give a column or a value", path.display()));
+                    return Err(format!(
+                        "{}: [fields] {field}: give a column or a value",
+                        path.display()
+                    ));
                 }
             }
         }
-        if let Some(f) = m.allow_missing.iter().chain(m.limits.keys()).find(|f| !is_schema_field(f)) {
-            return Err(format!("{}: {f:?} is not a field of the techmatch schema", path.display()));
+        if let Some(f) = m
+            .allow_missing
+            .iter()
+            .chain(m.limits.keys())
+            .find(|f| !is_schema_field(f))
+        {
+            return Err(format!(
+                "{}: {f:?} is not a field of the techmatch schema",
+                path.display()
+            ));
         }
         Ok(m)
     }
@@ -104,7 +120,12 @@ impl Mapping {
             let value = match how {
                 FieldSource::Column(c) => source.get(c).cloned(),
                 FieldSource::Spec(spec) => {
-                    let from_column = spec.column.as_ref().and_then(|c| source.get(c)).filter(|v| !is_blank(v)).map(|v| map_values(v, spec));
+                    let from_column = spec
+                        .column
+                        .as_ref()
+                        .and_then(|c| source.get(c))
+                        .filter(|v| !is_blank(v))
+                        .map(|v| map_values(v, spec));
                     from_column.or_else(|| spec.value.as_ref().map(toml_to_json))
                 }
             };
@@ -135,9 +156,12 @@ fn map_values(v: &Value, spec: &FieldSpec) -> Value {
     };
     match v {
         Value::String(s) if !spec.map.is_empty() || spec.default.is_some() => Value::String(map_one(s)),
-        Value::Array(items) if !spec.map.is_empty() || spec.default.is_some() => {
-            Value::Array(items.iter().map(|i| i.as_str().map_or_else(|| i.clone(), |s| Value::String(map_one(s)))).collect())
-        }
+        Value::Array(items) if !spec.map.is_empty() || spec.default.is_some() => Value::Array(
+            items
+                .iter()
+                .map(|i| i.as_str().map_or_else(|| i.clone(), |s| Value::String(map_one(s))))
+                .collect(),
+        ),
         other => other.clone(),
     }
 }
@@ -163,16 +187,28 @@ pub struct Ingested {
 
 impl Ingested {
     fn problem(&mut self, location: Location, field: &str, reason: impl Into<String>) {
-        self.problems.push(Problem { location, id: "-".into(), field: field.into(), reason: reason.into() });
+        self.problems.push(Problem {
+            location,
+            id: "-".into(),
+            field: field.into(),
+            reason: reason.into(),
+        });
     }
 }
 
 /// Reads one input file (format by extension; `.json` may hold an array or JSON lines).
 pub fn read_file(path: &Path, mapping: Option<&Mapping>) -> Ingested {
     let name = path.display().to_string();
-    let at = |place: &str| Location { file: name.clone(), place: place.to_string() };
+    let at = |place: &str| Location {
+        file: name.clone(),
+        place: place.to_string(),
+    };
     let mut out = Ingested::default();
-    let ext = path.extension().and_then(|e| e.to_str()).unwrap_or("").to_ascii_lowercase();
+    let ext = path
+        .extension()
+        .and_then(|e| e.to_str())
+        .unwrap_or("")
+        .to_ascii_lowercase();
     let source = match ext.as_str() {
         "xlsx" | "xlsm" | "xls" | "ods" => read_workbook(path, &name),
         _ => match std::fs::read(path) {
@@ -181,7 +217,10 @@ pub fn read_file(path: &Path, mapping: Option<&Mapping>) -> Ingested {
                 "csv" => read_delimited(&bytes, &name, b','),
                 "tsv" => read_delimited(&bytes, &name, b'\t'),
                 "json" | "jsonl" | "ndjson" => read_json(&bytes, &name),
-                _ => Err((at("0"), "unknown file type: use .json, .jsonl, .csv, .tsv or .xlsx".to_string())),
+                _ => Err((
+                    at("0"),
+                    "unknown file type: use .json, .jsonl, .csv, .tsv or .xlsx".to_string(),
+                )),
             },
         },
     };
@@ -206,12 +245,23 @@ pub fn read_file(path: &Path, mapping: Option<&Mapping>) -> Ingested {
         for (c, _) in used.iter().filter(|(_, required)| **required) {
             if !seen_columns.contains_key(c) {
                 let have: Vec<&str> = seen_columns.keys().copied().collect();
-                out.problem(header.clone(), c, format!("the mapping names column {c:?}, which the file does not have (columns: {})", have.join(", ")));
+                out.problem(
+                    header.clone(),
+                    c,
+                    format!(
+                        "the mapping names column {c:?}, which the file does not have (columns: {})",
+                        have.join(", ")
+                    ),
+                );
             }
         }
         for (c, loc) in &seen_columns {
             if !used.contains_key(c) && !m.ignore.iter().any(|i| i == c) {
-                out.problem((*loc).clone(), c, "column is neither mapped nor ignored by the mapping file");
+                out.problem(
+                    (*loc).clone(),
+                    c,
+                    "column is neither mapped nor ignored by the mapping file",
+                );
             }
         }
     }
@@ -230,7 +280,12 @@ pub fn read_file(path: &Path, mapping: Option<&Mapping>) -> Ingested {
             for (k, reason) in bad {
                 fields.remove(&k);
                 let id = fields.get("id").and_then(Value::as_str).unwrap_or("-").to_string();
-                out.problems.push(Problem { location: location.clone(), id, field: k, reason });
+                out.problems.push(Problem {
+                    location: location.clone(),
+                    id,
+                    field: k,
+                    reason,
+                });
             }
         }
         out.records.push(RawRecord { location, fields });
@@ -242,13 +297,21 @@ type Rows = Vec<(Location, Map<String, Value>)>;
 type Source = Result<(Rows, bool, Vec<Problem>), (Location, String)>;
 
 fn read_json(bytes: &[u8], name: &str) -> Source {
-    let at = |line: usize| Location { file: name.into(), place: line.to_string() };
+    let at = |line: usize| Location {
+        file: name.into(),
+        place: line.to_string(),
+    };
     let bytes = bytes.strip_prefix(b"\xEF\xBB\xBF").unwrap_or(bytes);
     let mut rows = Vec::new();
     let mut problems = Vec::new();
     let first = bytes.iter().find(|b| !b.is_ascii_whitespace());
     if first == Some(&b'[') {
-        let text = std::str::from_utf8(bytes).map_err(|e| (at(line_of(bytes, e.valid_up_to())), format!("not valid UTF-8 (byte {})", e.valid_up_to())))?;
+        let text = std::str::from_utf8(bytes).map_err(|e| {
+            (
+                at(line_of(bytes, e.valid_up_to())),
+                format!("not valid UTF-8 (byte {})", e.valid_up_to()),
+            )
+        })?;
         let items: Vec<&serde_json::value::RawValue> =
             serde_json::from_str(text).map_err(|e| (at(e.line()), format!("invalid JSON: {e}")))?;
         for item in items {
@@ -256,14 +319,29 @@ fn read_json(bytes: &[u8], name: &str) -> Source {
             let loc = at(line_of(bytes, offset));
             match serde_json::from_str::<Value>(item.get()) {
                 Ok(Value::Object(m)) => rows.push((loc, m)),
-                Ok(other) => problems.push(Problem { location: loc, id: "-".into(), field: "-".into(), reason: format!("expected a JSON object, found {}", short(&other)) }),
-                Err(e) => problems.push(Problem { location: loc, id: "-".into(), field: "-".into(), reason: format!("invalid JSON: {e}") }),
+                Ok(other) => problems.push(Problem {
+                    location: loc,
+                    id: "-".into(),
+                    field: "-".into(),
+                    reason: format!("expected a JSON object, found {}", short(&other)),
+                }),
+                Err(e) => problems.push(Problem {
+                    location: loc,
+                    id: "-".into(),
+                    field: "-".into(),
+                    reason: format!("invalid JSON: {e}"),
+                }),
             }
         }
     } else {
         for (i, line) in bytes.split(|b| *b == b'\n').enumerate() {
             let loc = at(i + 1);
-            let problem = |reason: String| Problem { location: loc.clone(), id: "-".into(), field: "-".into(), reason };
+            let problem = |reason: String| Problem {
+                location: loc.clone(),
+                id: "-".into(),
+                field: "-".into(),
+                reason,
+            };
             let line = match std::str::from_utf8(line) {
                 Ok(l) => l.trim(),
                 Err(e) => {
@@ -304,7 +382,11 @@ fn line_of(bytes: &[u8], offset: usize) -> usize {
 pub fn decode_text(bytes: &[u8]) -> Result<String, String> {
     if let Some((enc, bom)) = encoding_rs::Encoding::for_bom(bytes) {
         let (text, had_errors) = enc.decode_without_bom_handling(&bytes[bom..]);
-        return if had_errors { Err(format!("invalid {} text", enc.name())) } else { Ok(text.into_owned()) };
+        return if had_errors {
+            Err(format!("invalid {} text", enc.name()))
+        } else {
+            Ok(text.into_owned())
+        };
     }
     if let Ok(s) = std::str::from_utf8(bytes) {
         return Ok(s.to_string());
@@ -321,20 +403,40 @@ fn header_problems(name: &str, header: &[String], place: &str) -> Vec<Problem> {
     let mut out = Vec::new();
     let mut seen = BTreeSet::new();
     for (i, h) in header.iter().enumerate() {
-        let location = Location { file: name.into(), place: place.into() };
+        let location = Location {
+            file: name.into(),
+            place: place.into(),
+        };
         if h.is_empty() {
-            out.push(Problem { location, id: "-".into(), field: format!("column {}", i + 1), reason: "column has no header (merged or blank header cells?)".into() });
+            out.push(Problem {
+                location,
+                id: "-".into(),
+                field: format!("column {}", i + 1),
+                reason: "column has no header (merged or blank header cells?)".into(),
+            });
         } else if !seen.insert(h.as_str()) {
-            out.push(Problem { location, id: "-".into(), field: h.clone(), reason: "column header appears twice".into() });
+            out.push(Problem {
+                location,
+                id: "-".into(),
+                field: h.clone(),
+                reason: "column header appears twice".into(),
+            });
         }
     }
     out
 }
 
 fn read_delimited(bytes: &[u8], name: &str, delimiter: u8) -> Source {
-    let at = |line: u64| Location { file: name.into(), place: line.to_string() };
+    let at = |line: u64| Location {
+        file: name.into(),
+        place: line.to_string(),
+    };
     let text = decode_text(bytes).map_err(|e| (at(0), e))?;
-    let mut reader = csv::ReaderBuilder::new().delimiter(delimiter).flexible(true).has_headers(false).from_reader(text.as_bytes());
+    let mut reader = csv::ReaderBuilder::new()
+        .delimiter(delimiter)
+        .flexible(true)
+        .has_headers(false)
+        .from_reader(text.as_bytes());
     let mut records = reader.records();
     let header: Vec<String> = match records.next() {
         Some(Ok(h)) => h.iter().map(|s| s.trim().to_string()).collect(),
@@ -348,7 +450,12 @@ fn read_delimited(bytes: &[u8], name: &str, delimiter: u8) -> Source {
             Ok(r) => r,
             Err(e) => {
                 let line = e.position().map_or(0, |p| p.line());
-                problems.push(Problem { location: at(line), id: "-".into(), field: "-".into(), reason: format!("unreadable row: {e}") });
+                problems.push(Problem {
+                    location: at(line),
+                    id: "-".into(),
+                    field: "-".into(),
+                    reason: format!("unreadable row: {e}"),
+                });
                 continue;
             }
         };
@@ -359,13 +466,21 @@ fn read_delimited(bytes: &[u8], name: &str, delimiter: u8) -> Source {
         if rec.len() != header.len() {
             problems.push(Problem {
                 location: at(line),
-                id: rec.get(header.iter().position(|h| h == "id").unwrap_or(usize::MAX)).unwrap_or("-").to_string(),
+                id: rec
+                    .get(header.iter().position(|h| h == "id").unwrap_or(usize::MAX))
+                    .unwrap_or("-")
+                    .to_string(),
                 field: "-".into(),
                 reason: format!("row has {} fields, the header has {}", rec.len(), header.len()),
             });
             continue;
         }
-        let map = header.iter().zip(rec.iter()).filter(|(h, _)| !h.is_empty()).map(|(h, c)| (h.clone(), Value::String(c.to_string()))).collect();
+        let map = header
+            .iter()
+            .zip(rec.iter())
+            .filter(|(h, _)| !h.is_empty())
+            .map(|(h, c)| (h.clone(), Value::String(c.to_string())))
+            .collect();
         rows.push((at(line), map));
     }
     Ok((rows, true, problems))
@@ -392,16 +507,33 @@ fn cell_value(c: &Data) -> Value {
 }
 
 fn read_workbook(path: &Path, name: &str) -> Source {
-    let at = |place: String| Location { file: name.into(), place };
+    let at = |place: String| Location {
+        file: name.into(),
+        place,
+    };
     let mut book = open_workbook_auto(path).map_err(|e| (at("0".into()), format!("cannot open workbook: {e}")))?;
     let mut rows = Vec::new();
     let mut problems = Vec::new();
     for sheet in book.sheet_names() {
-        let range = book.worksheet_range(&sheet).map_err(|e| (at(sheet.clone()), format!("cannot read sheet: {e}")))?;
+        let range = book
+            .worksheet_range(&sheet)
+            .map_err(|e| (at(sheet.clone()), format!("cannot read sheet: {e}")))?;
         let Some((first_row, _)) = range.start() else { continue };
-        let mut lines = range.rows().enumerate().filter(|(_, r)| r.iter().any(|c| !matches!(c, Data::Empty)));
+        let mut lines = range
+            .rows()
+            .enumerate()
+            .filter(|(_, r)| r.iter().any(|c| !matches!(c, Data::Empty)));
         let Some((hi, header_row)) = lines.next() else { continue };
-        let header: Vec<String> = header_row.iter().map(|c| cell_value(c).as_str().map_or_else(|| c.to_string(), str::to_string).trim().to_string()).collect();
+        let header: Vec<String> = header_row
+            .iter()
+            .map(|c| {
+                cell_value(c)
+                    .as_str()
+                    .map_or_else(|| c.to_string(), str::to_string)
+                    .trim()
+                    .to_string()
+            })
+            .collect();
         let row_no = |i: usize| first_row as usize + i + 1;
         problems.extend(header_problems(name, &header, &format!("{sheet}:{}", row_no(hi))));
         for (i, r) in lines {
@@ -410,7 +542,12 @@ fn read_workbook(path: &Path, name: &str) -> Source {
             for (h, c) in header.iter().zip(r) {
                 if h.is_empty() {
                     if !matches!(c, Data::Empty) {
-                        problems.push(Problem { location: loc.clone(), id: "-".into(), field: "-".into(), reason: "a value stands under a column without header".into() });
+                        problems.push(Problem {
+                            location: loc.clone(),
+                            id: "-".into(),
+                            field: "-".into(),
+                            reason: "a value stands under a column without header".into(),
+                        });
                     }
                     continue;
                 }
@@ -425,14 +562,23 @@ fn read_workbook(path: &Path, name: &str) -> Source {
     Ok((rows, true, problems))
 }
 
-const MONTHS: [&str; 12] = ["jan", "feb", "mar", "apr", "may", "jun", "jul", "aug", "sep", "oct", "nov", "dec"];
+const MONTHS: [&str; 12] = [
+    "jan", "feb", "mar", "apr", "may", "jun", "jul", "aug", "sep", "oct", "nov", "dec",
+];
 
 /// `YYYY-MM-DD` for the date forms offices write: `2026/3/5`, `2026.03.05`, `2026年3月5日`,
 /// `March 5, 2026`, `5 March 2026`. `None` if it is none of them.
 pub fn normalize_date(s: &str) -> Option<String> {
     let s = s.trim();
-    let nums: Vec<u32> = s.split(|c: char| !c.is_ascii_digit()).filter(|x| !x.is_empty()).filter_map(|x| x.parse().ok()).collect();
-    let month = MONTHS.iter().position(|m| s.to_ascii_lowercase().contains(m)).map(|m| m as u32 + 1);
+    let nums: Vec<u32> = s
+        .split(|c: char| !c.is_ascii_digit())
+        .filter(|x| !x.is_empty())
+        .filter_map(|x| x.parse().ok())
+        .collect();
+    let month = MONTHS
+        .iter()
+        .position(|m| s.to_ascii_lowercase().contains(m))
+        .map(|m| m as u32 + 1);
     let (y, m, d) = match (month, nums.as_slice()) {
         (None, [y, m, d]) if *y > 999 => (*y, *m, *d),
         (Some(m), [a, b]) if *b > 999 => (*b, m, *a),
@@ -465,7 +611,11 @@ fn coerce(field: &str, v: &mut Value) -> Result<(), String> {
                 // Numbers in list or text cells are text (a keyword "3003", an id 1024).
                 f => {
                     let text = Value::String(whole.map_or_else(|| n.to_string(), |w| w.to_string()));
-                    if is_list_field(f) { Value::Array(vec![text]) } else { text }
+                    if is_list_field(f) {
+                        Value::Array(vec![text])
+                    } else {
+                        text
+                    }
                 }
             };
         }
@@ -480,8 +630,17 @@ fn coerce(field: &str, v: &mut Value) -> Result<(), String> {
         // A whole known value (some contain 、) is one item, not a list.
         "industries" if crate::taxonomy::industry(&s).is_some() => Value::Array(vec![Value::String(s)]),
         "fields" if crate::taxonomy::FIELDS.contains(&s.as_str()) => Value::Array(vec![Value::String(s)]),
-        f if is_list_field(f) => Value::Array(s.split(LIST_SEPARATORS).map(str::trim).filter(|x| !x.is_empty()).map(|x| Value::String(x.into())).collect()),
-        "trl" | "trl_min" | "trl_max" => Value::from(s.parse::<u64>().map_err(|_| format!("TRL must be a whole number from 1 to 9, found {s:?}"))?),
+        f if is_list_field(f) => Value::Array(
+            s.split(LIST_SEPARATORS)
+                .map(str::trim)
+                .filter(|x| !x.is_empty())
+                .map(|x| Value::String(x.into()))
+                .collect(),
+        ),
+        "trl" | "trl_min" | "trl_max" => Value::from(
+            s.parse::<u64>()
+                .map_err(|_| format!("TRL must be a whole number from 1 to 9, found {s:?}"))?,
+        ),
         "budget_min" | "budget_max" | "bounty" | "price" => match s.parse::<f64>() {
             Ok(x) => Number::from_f64(x).map_or(Value::Null, Value::Number),
             Err(_) if field == "price" => Value::String(s),

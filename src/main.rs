@@ -185,7 +185,10 @@ fn main() -> ExitCode {
     }
     let cli = Cli::parse();
     let bundle = match &cli.command {
-        Command::Search { bundle, .. } | Command::Match { bundle, .. } | Command::Inspect { bundle, .. } | Command::Eval { bundle, .. } => Some(bundle.clone()),
+        Command::Search { bundle, .. }
+        | Command::Match { bundle, .. }
+        | Command::Inspect { bundle, .. }
+        | Command::Eval { bundle, .. } => Some(bundle.clone()),
         Command::Build { .. } | Command::Serve { .. } => None,
     };
     // tantivy trusts the files it reads: a bundle forged behind valid checksums can make it panic.
@@ -207,21 +210,50 @@ fn main() -> ExitCode {
 
 fn run(command: Command) -> Result<(), Failure> {
     match command {
-        Command::Build { inputs, out, maps, skip_invalid } => build(&inputs, &out, &maps, skip_invalid),
-        Command::Search { bundle, query, kind, filters, trl, open, sort, page, out: Answer { limit, today, json } } => {
+        Command::Build {
+            inputs,
+            out,
+            maps,
+            skip_invalid,
+        } => build(&inputs, &out, &maps, skip_invalid),
+        Command::Search {
+            bundle,
+            query,
+            kind,
+            filters,
+            trl,
+            open,
+            sort,
+            page,
+            out: Answer { limit, today, json },
+        } => {
             let engine = open_bundle(&bundle)?;
-            let mut req = SearchRequest { q: query, kind, open, page, size: limit, today, ..SearchRequest::default() };
+            let mut req = SearchRequest {
+                q: query,
+                kind,
+                open,
+                page,
+                size: limit,
+                today,
+                ..SearchRequest::default()
+            };
             req.sort = match sort {
                 SortArg::Relevance => Sort::Relevance,
                 SortArg::Date => Sort::Date,
                 SortArg::Deadline => Sort::Deadline,
             };
             for f in filters {
-                let (k, v) = f.split_once('=').ok_or_else(|| Failure(2, format!("--filter {f:?}: expected FIELD=VALUE")))?;
-                req.filters.entry(k.trim().to_string()).or_default().push(v.trim().to_string());
+                let (k, v) = f
+                    .split_once('=')
+                    .ok_or_else(|| Failure(2, format!("--filter {f:?}: expected FIELD=VALUE")))?;
+                req.filters
+                    .entry(k.trim().to_string())
+                    .or_default()
+                    .push(v.trim().to_string());
             }
             if let Some(t) = trl {
-                req.trl = Some(parse_trl(&t).ok_or_else(|| Failure(2, format!("--trl {t:?}: expected MIN-MAX, e.g. 4-7")))?);
+                req.trl =
+                    Some(parse_trl(&t).ok_or_else(|| Failure(2, format!("--trl {t:?}: expected MIN-MAX, e.g. 4-7")))?);
             }
             let res = engine.search(&req).map_err(|e| Failure(2, e.to_string()))?;
             if json {
@@ -229,7 +261,15 @@ fn run(command: Command) -> Result<(), Failure> {
             } else {
                 println!("{} records", res.total);
                 for (i, h) in res.hits.iter().enumerate() {
-                    println!("{:>3}. [{}] {} {}  ({:.2})\n     {}", offset(page, limit) + i + 1, h.kind, h.id, h.title, h.score, h.snippet.replace('\n', " "));
+                    println!(
+                        "{:>3}. [{}] {} {}  ({:.2})\n     {}",
+                        offset(page, limit) + i + 1,
+                        h.kind,
+                        h.id,
+                        h.title,
+                        h.score,
+                        h.snippet.replace('\n', " ")
+                    );
                 }
                 for (field, counts) in &res.facets {
                     if !counts.is_empty() {
@@ -240,9 +280,24 @@ fn run(command: Command) -> Result<(), Failure> {
             }
             Ok(())
         }
-        Command::Match { bundle, id, text, side, out: Answer { limit, today, json } } => {
+        Command::Match {
+            bundle,
+            id,
+            text,
+            side,
+            out: Answer { limit, today, json },
+        } => {
             let engine = open_bundle(&bundle)?;
-            let req = MatchRequest { id, text, tags: MatchTags { side, ..MatchTags::default() }, size: limit, today };
+            let req = MatchRequest {
+                id,
+                text,
+                tags: MatchTags {
+                    side,
+                    ..MatchTags::default()
+                },
+                size: limit,
+                today,
+            };
             let res = engine.match_records(&req).map_err(|e| Failure(2, e.to_string()))?;
             if json {
                 println!("{}", serde_json::to_string(&res)?);
@@ -263,8 +318,14 @@ fn run(command: Command) -> Result<(), Failure> {
                 println!("{}", serde_json::to_string_pretty(&stats)?);
             } else {
                 let c = &stats.counts;
-                println!("format version {}, tokenizer {}, {} bytes", stats.format_version, stats.tokenizer, stats.bundle_bytes);
-                println!("{} records: {} needs, {} challenges, {} results", stats.records, c.needs, c.challenges, c.results);
+                println!(
+                    "format version {}, tokenizer {}, {} bytes",
+                    stats.format_version, stats.tokenizer, stats.bundle_bytes
+                );
+                println!(
+                    "{} records: {} needs, {} challenges, {} results",
+                    stats.records, c.needs, c.challenges, c.results
+                );
                 for f in &stats.files {
                     println!("  {:<44} {:>10} bytes at {}", f.name, f.len, f.offset);
                 }
@@ -274,7 +335,18 @@ fn run(command: Command) -> Result<(), Failure> {
             }
             Ok(())
         }
-        Command::Eval { bundle, queries, mode, qrels, run, limit, variant, verbatim_boost, min_match, today } => {
+        Command::Eval {
+            bundle,
+            queries,
+            mode,
+            qrels,
+            run,
+            limit,
+            variant,
+            verbatim_boost,
+            min_match,
+            today,
+        } => {
             let mut engine = open_bundle(&bundle)?;
             engine.options.unigrams = variant == Variant::UniBi;
             if let Some(b) = verbatim_boost {
@@ -295,8 +367,17 @@ fn offset(page: usize, limit: usize) -> usize {
 
 fn parse_trl(s: &str) -> Option<TrlRange> {
     let (a, b) = s.split_once('-').unwrap_or((s, s));
-    let p = |x: &str| if x.trim().is_empty() { Ok(None) } else { x.trim().parse::<u8>().map(Some) };
-    Some(TrlRange { min: p(a).ok()?, max: p(b).ok()? })
+    let p = |x: &str| {
+        if x.trim().is_empty() {
+            Ok(None)
+        } else {
+            x.trim().parse::<u8>().map(Some)
+        }
+    };
+    Some(TrlRange {
+        min: p(a).ok()?,
+        max: p(b).ok()?,
+    })
 }
 
 /// The mapping of each input from the `--map` arguments: `INPUT=MAP` (INPUT as given among the
@@ -305,11 +386,21 @@ fn load_mappings(inputs: &[PathBuf], maps: &[String]) -> Result<Vec<Option<Mappi
     let mut all: Option<&str> = None;
     let mut own: HashMap<&Path, &str> = HashMap::new();
     for arg in maps {
-        let target = arg.split_once('=').filter(|(input, _)| inputs.iter().any(|i| i.as_path() == Path::new(input)));
+        let target = arg
+            .split_once('=')
+            .filter(|(input, _)| inputs.iter().any(|i| i.as_path() == Path::new(input)));
         let (to, duplicate) = match target {
             Some((input, map)) => (input, own.insert(Path::new(input), map).is_some()),
             None if Path::new(arg).exists() || !arg.contains('=') => ("every input", all.replace(arg).is_some()),
-            None => return Err(Failure(2, format!("--map {arg}: {} is not one of the inputs", arg.split_once('=').map_or(arg.as_str(), |x| x.0)))),
+            None => {
+                return Err(Failure(
+                    2,
+                    format!(
+                        "--map {arg}: {} is not one of the inputs",
+                        arg.split_once('=').map_or(arg.as_str(), |x| x.0)
+                    ),
+                ))
+            }
         };
         if duplicate {
             return Err(Failure(2, format!("--map {arg}: a mapping for {to} was already given")));
@@ -321,7 +412,10 @@ fn load_mappings(inputs: &[PathBuf], maps: &[String]) -> Result<Vec<Option<Mappi
             loaded.insert(file, Mapping::load(Path::new(file)).map_err(|e| Failure(2, e))?);
         }
     }
-    Ok(inputs.iter().map(|i| own.get(i.as_path()).copied().or(all).map(|f| loaded[f].clone())).collect())
+    Ok(inputs
+        .iter()
+        .map(|i| own.get(i.as_path()).copied().or(all).map(|f| loaded[f].clone()))
+        .collect())
 }
 
 fn open_bundle(path: &Path) -> Result<Engine, Failure> {
@@ -333,7 +427,14 @@ fn open_bundle(path: &Path) -> Result<Engine, Failure> {
 fn build(inputs: &[PathBuf], out: &Path, maps: &[String], skip_invalid: bool) -> Result<(), Failure> {
     let started = Instant::now();
     let mappings = load_mappings(inputs, maps)?;
-    let sources: Vec<pipeline::Source> = inputs.iter().zip(&mappings).map(|(path, m)| pipeline::Source { path: path.clone(), mapping: m.as_ref() }).collect();
+    let sources: Vec<pipeline::Source> = inputs
+        .iter()
+        .zip(&mappings)
+        .map(|(path, m)| pipeline::Source {
+            path: path.clone(),
+            mapping: m.as_ref(),
+        })
+        .collect();
     let bar = indicatif::ProgressBar::hidden();
     let built = pipeline::build_sources(&sources, &|total, done| {
         if total > 2000 && std::io::stderr().is_terminal() && bar.is_hidden() {
@@ -347,22 +448,46 @@ fn build(inputs: &[PathBuf], out: &Path, maps: &[String], skip_invalid: bool) ->
         eprintln!("{p}");
     }
     if !built.problems.is_empty() && !skip_invalid {
-        return Err(Failure(2, format!("{} problems in the input; nothing was written (use --skip-invalid to build from the valid records)", built.problems.len())));
+        return Err(Failure(
+            2,
+            format!(
+                "{} problems in the input; nothing was written (use --skip-invalid to build from the valid records)",
+                built.problems.len()
+            ),
+        ));
     }
     let Some(bytes) = built.bundle else {
         return Err(Failure(2, "no valid records; nothing was written".into()));
     };
     if !built.problems.is_empty() {
-        eprintln!("skipped {} invalid records ({} problems)", built.skipped, built.problems.len());
+        eprintln!(
+            "skipped {} invalid records ({} problems)",
+            built.skipped,
+            built.problems.len()
+        );
     }
     eprintln!("{}", built.confidential);
     let target = out.join(bundle::FILE_NAME);
     pipeline::write_atomically(&target, &bytes).map_err(|e| Failure(1, format!("{}: {e}", target.display())))?;
-    eprintln!("wrote {} ({} records, {} bytes) in {:.1}s", target.display(), built.records, bytes.len(), started.elapsed().as_secs_f64());
+    eprintln!(
+        "wrote {} ({} records, {} bytes) in {:.1}s",
+        target.display(),
+        built.records,
+        bytes.len(),
+        started.elapsed().as_secs_f64()
+    );
     Ok(())
 }
 
-fn evaluate(engine: &Engine, queries: &Path, mode: Mode, qrels: Option<&Path>, run: Option<&Path>, limit: usize, today: Option<String>) -> Result<(), Failure> {
+fn evaluate(
+    engine: &Engine,
+    queries: &Path,
+    mode: Mode,
+    qrels: Option<&Path>,
+    run: Option<&Path>,
+    limit: usize,
+    today: Option<String>,
+) -> Result<(), Failure> {
     let text = std::fs::read_to_string(queries).map_err(|e| format!("{}: {e}", queries.display()))?;
     let mut runs: HashMap<String, Vec<String>> = HashMap::new();
     let mut trec = String::new();
@@ -371,18 +496,29 @@ fn evaluate(engine: &Engine, queries: &Path, mode: Mode, qrels: Option<&Path>, r
         if line.trim().is_empty() {
             continue;
         }
-        let (qid, q) = line.split_once('\t').ok_or_else(|| Failure(2, format!("{}:{}: expected qid<TAB>text", queries.display(), i + 1)))?;
+        let (qid, q) = line
+            .split_once('\t')
+            .ok_or_else(|| Failure(2, format!("{}:{}: expected qid<TAB>text", queries.display(), i + 1)))?;
         let t = Instant::now();
         let ranked: Vec<(String, f32)> = match mode {
             Mode::Search => engine.rank(q, limit)?,
             Mode::Match | Mode::MatchId => {
-                let mut req = MatchRequest { size: limit, today: today.clone(), ..MatchRequest::default() };
+                let mut req = MatchRequest {
+                    size: limit,
+                    today: today.clone(),
+                    ..MatchRequest::default()
+                };
                 if mode == Mode::Match {
                     req.text = Some(q.to_string());
                 } else {
                     req.id = Some(q.trim().to_string());
                 }
-                engine.match_records(&req)?.hits.into_iter().map(|h| (h.id, h.score)).collect()
+                engine
+                    .match_records(&req)?
+                    .hits
+                    .into_iter()
+                    .map(|h| (h.id, h.score))
+                    .collect()
             }
         };
         latencies.push(t.elapsed().as_secs_f64() * 1000.0);
@@ -395,13 +531,26 @@ fn evaluate(engine: &Engine, queries: &Path, mode: Mode, qrels: Option<&Path>, r
         std::fs::write(path, &trec).map_err(|e| format!("{}: {e}", path.display()))?;
     }
     latencies.sort_by(f64::total_cmp);
-    let pct = |p: f64| latencies.get(((latencies.len() as f64 - 1.0) * p).round() as usize).copied().unwrap_or(0.0);
-    println!("queries {}  latency p50 {:.2} ms  p95 {:.2} ms", latencies.len(), pct(0.5), pct(0.95));
+    let pct = |p: f64| {
+        latencies
+            .get(((latencies.len() as f64 - 1.0) * p).round() as usize)
+            .copied()
+            .unwrap_or(0.0)
+    };
+    println!(
+        "queries {}  latency p50 {:.2} ms  p95 {:.2} ms",
+        latencies.len(),
+        pct(0.5),
+        pct(0.95)
+    );
     if let Some(path) = qrels {
         let q = std::fs::read_to_string(path).map_err(|e| format!("{}: {e}", path.display()))?;
         let qrels = eval::parse_qrels(&q).map_err(|e| Failure(2, format!("{}: {e}", path.display())))?;
         let m = eval::evaluate(&runs, &qrels);
-        println!("nDCG@10 {:.4}  MRR@10 {:.4}  Recall@100 {:.4}  ({} judged queries)", m.ndcg10, m.mrr10, m.recall100, m.queries);
+        println!(
+            "nDCG@10 {:.4}  MRR@10 {:.4}  Recall@100 {:.4}  ({} judged queries)",
+            m.ndcg10, m.mrr10, m.recall100, m.queries
+        );
     }
     Ok(())
 }

@@ -28,9 +28,9 @@ use std::collections::{BTreeMap, HashMap, HashSet};
 
 use serde::{Deserialize, Serialize};
 use tantivy::collector::TopDocs;
+use tantivy::columnar::Column;
 use tantivy::query::{BooleanQuery, BoostQuery, Occur, Query, TermQuery};
 use tantivy::schema::IndexRecordOption;
-use tantivy::columnar::Column;
 use tantivy::{DocAddress, DocId, DocSet, Term};
 
 use crate::index::TEXT_FIELDS;
@@ -99,7 +99,13 @@ pub struct MatchRequest {
 
 impl Default for MatchRequest {
     fn default() -> Self {
-        MatchRequest { id: None, text: None, tags: MatchTags::default(), size: 10, today: None }
+        MatchRequest {
+            id: None,
+            text: None,
+            tags: MatchTags::default(),
+            size: 10,
+            today: None,
+        }
     }
 }
 
@@ -145,7 +151,11 @@ struct Candidate<'t> {
 }
 
 fn reason(kind: &str, detail: String, contribution: f32) -> Reason {
-    Reason { kind: kind.into(), detail, contribution }
+    Reason {
+        kind: kind.into(),
+        detail,
+        contribution,
+    }
 }
 
 fn shared(a: &[String], b: &[String]) -> Vec<String> {
@@ -163,19 +173,36 @@ fn tag_reasons(need: &PublicRecord, result: &PublicRecord, today: i64) -> Vec<Re
     if !fields.is_empty() {
         out.push(reason("field", fields.join(", "), FIELD_POINTS));
     }
-    if let (Some(t), Some(lo), Some(hi)) = (result.trl_min, need.trl_min.or(need.trl_max), need.trl_max.or(need.trl_min)) {
+    if let (Some(t), Some(lo), Some(hi)) = (
+        result.trl_min,
+        need.trl_min.or(need.trl_max),
+        need.trl_max.or(need.trl_min),
+    ) {
         let detail = format!("TRL {t} / {lo}–{hi}");
         if (lo..=hi).contains(&t) {
             out.push(reason("trl_fit", detail, TRL_FIT_POINTS));
         } else {
             let distance = if t < lo { lo - t } else { t - hi };
-            out.push(reason("trl_miss", detail, -(TRL_MISS_PER_LEVEL * f32::from(distance)).min(TRL_MISS_MAX)));
+            out.push(reason(
+                "trl_miss",
+                detail,
+                -(TRL_MISS_PER_LEVEL * f32::from(distance)).min(TRL_MISS_MAX),
+            ));
         }
     }
     if !need.modes.is_empty() && !result.modes.is_empty() {
-        let fit: Vec<String> = need.modes.iter().filter(|m| taxonomy::mode_satisfied_by(m, &result.modes)).cloned().collect();
+        let fit: Vec<String> = need
+            .modes
+            .iter()
+            .filter(|m| taxonomy::mode_satisfied_by(m, &result.modes))
+            .cloned()
+            .collect();
         if fit.is_empty() {
-            out.push(reason("mode_conflict", format!("{} / {}", need.modes.join(", "), result.modes.join(", ")), MODE_CONFLICT_POINTS));
+            out.push(reason(
+                "mode_conflict",
+                format!("{} / {}", need.modes.join(", "), result.modes.join(", ")),
+                MODE_CONFLICT_POINTS,
+            ));
         } else {
             out.push(reason("mode_fit", fit.join(", "), MODE_FIT_POINTS));
         }
@@ -189,9 +216,17 @@ fn tag_reasons(need: &PublicRecord, result: &PublicRecord, today: i64) -> Vec<Re
     }
     if let (Some(a), Some(b)) = (&need.region, &result.region) {
         if a == b {
-            out.push(reason("region", result.region_name.clone().unwrap_or_else(|| b.clone()), SAME_CITY_POINTS));
+            out.push(reason(
+                "region",
+                result.region_name.clone().unwrap_or_else(|| b.clone()),
+                SAME_CITY_POINTS,
+            ));
         } else if need.province.is_some() && need.province == result.province {
-            out.push(reason("region", result.province.clone().unwrap_or_default(), SAME_PROVINCE_POINTS));
+            out.push(reason(
+                "region",
+                result.province.clone().unwrap_or_default(),
+                SAME_PROVINCE_POINTS,
+            ));
         }
     }
     out
@@ -199,8 +234,18 @@ fn tag_reasons(need: &PublicRecord, result: &PublicRecord, today: i64) -> Vec<Re
 
 /// The reasons of a pair: its `terms` (text points, matched phrases), then its tags, whose positive
 /// points are scaled by min(1, text points ÷ [`TAG_GATE_POINTS`]).
-fn pair_reasons(source: &PublicRecord, target: &PublicRecord, text_points: f32, phrases: String, today: i64) -> Vec<Reason> {
-    let (need, result) = if source.kind().is_demand() { (source, target) } else { (target, source) };
+fn pair_reasons(
+    source: &PublicRecord,
+    target: &PublicRecord,
+    text_points: f32,
+    phrases: String,
+    today: i64,
+) -> Vec<Reason> {
+    let (need, result) = if source.kind().is_demand() {
+        (source, target)
+    } else {
+        (target, source)
+    };
     let gate = (text_points / TAG_GATE_POINTS).min(1.0);
     let mut reasons = vec![reason("terms", phrases, text_points)];
     reasons.extend(tag_reasons(need, result, today).into_iter().map(|mut r| {
@@ -222,7 +267,11 @@ fn free_source(text: &str, tags: &MatchTags) -> Result<PublicRecord, Error> {
     let side = match tags.side.as_deref() {
         None | Some("need") => Kind::Need,
         Some("result") => Kind::Result,
-        Some(other) => return Err(Error::Request(format!("tags.side: must be need or result, found {other:?}"))),
+        Some(other) => {
+            return Err(Error::Request(format!(
+                "tags.side: must be need or result, found {other:?}"
+            )))
+        }
     };
     for t in [tags.trl_min, tags.trl_max].into_iter().flatten() {
         if !(1..=9).contains(&t) {
@@ -233,7 +282,11 @@ fn free_source(text: &str, tags: &MatchTags) -> Result<PublicRecord, Error> {
     Ok(PublicRecord {
         kind: side.as_str().into(),
         summary: text.chars().take(crate::search::MAX_QUERY_CHARS * 4).collect(),
-        industries: tags.industries.iter().map(|i| taxonomy::industry(i).map_or_else(|| i.clone(), str::to_string)).collect(),
+        industries: tags
+            .industries
+            .iter()
+            .map(|i| taxonomy::industry(i).map_or_else(|| i.clone(), str::to_string))
+            .collect(),
         fields: tags.fields.clone(),
         trl_min: tags.trl_min,
         trl_max: tags.trl_max.or(tags.trl_min),
@@ -250,10 +303,20 @@ impl Engine {
     /// matches: the same match again is answered at once.
     pub fn match_records(&self, req: &MatchRequest) -> Result<MatchResponse, Error> {
         if req.size == 0 || req.size > crate::search::MAX_PAGE_SIZE {
-            return Err(Error::Request(format!("size: must be from 1 to {}, found {}", crate::search::MAX_PAGE_SIZE, req.size)));
+            return Err(Error::Request(format!(
+                "size: must be from 1 to {}, found {}",
+                crate::search::MAX_PAGE_SIZE,
+                req.size
+            )));
         }
         let today = today(req.today.as_deref())?;
-        let key = (MatchRequest { today: None, ..req.clone() }, today);
+        let key = (
+            MatchRequest {
+                today: None,
+                ..req.clone()
+            },
+            today,
+        );
         if let Some(known) = self.matches.lock().ok().and_then(|mut m| m.get(&key).cloned()) {
             return Ok(known);
         }
@@ -287,7 +350,13 @@ impl Engine {
             let record = record?;
             let phrases = matched_phrases(&source_text, &c.matched, &weights).join(", ");
             let reasons = pair_reasons(&source, &record, text_points, phrases, today);
-            hits.push(MatchHit { id: record.id, kind: record.kind, title: record.title, score: total(&reasons), reasons });
+            hits.push(MatchHit {
+                id: record.id,
+                kind: record.kind,
+                title: record.title,
+                score: total(&reasons),
+                reasons,
+            });
         }
         Ok(MatchResponse { hits })
     }
@@ -304,12 +373,16 @@ impl Engine {
         let Some(source) = source else { return };
         let source_text = SourceText::new(&source);
         for segment in self.searcher.segment_readers() {
-            let Ok(body) = segment.inverted_index(self.fields.body) else { continue };
+            let Ok(body) = segment.inverted_index(self.fields.body) else {
+                continue;
+            };
             for text in source_tf(&source_text).into_keys() {
                 let _ = body.get_term_info(&Term::from_field_text(self.fields.body, &text));
             }
         }
-        let Ok((terms, profile)) = self.source_terms(&source_text) else { return };
+        let Ok((terms, profile)) = self.source_terms(&source_text) else {
+            return;
+        };
         let query = self.candidate_query(&terms, source.kind().is_demand(), &source.id);
         self.warm_terms(&[&query]);
         let Ok(today) = today(req.today.as_deref()) else { return };
@@ -323,12 +396,28 @@ impl Engine {
     /// The best `size` candidates as (score, text points, candidate), best first, weighed from the
     /// posting lists and fast columns alone. The score is the one the hit will show: the tags the
     /// columns hold give the same contributions as the stored record's.
-    fn weigh_candidates<'t>(&self, source: &PublicRecord, terms: &'t [SourceTerm], profile: f32, size: usize, today: i64) -> Result<Vec<(f32, f32, Candidate<'t>)>, Error> {
+    fn weigh_candidates<'t>(
+        &self,
+        source: &PublicRecord,
+        terms: &'t [SourceTerm],
+        profile: f32,
+        size: usize,
+        today: i64,
+    ) -> Result<Vec<(f32, f32, Candidate<'t>)>, Error> {
         let found = self.candidates(terms, source.kind().is_demand(), &source.id, size)?;
         let best_bm25 = found.first().map_or(1.0, |c| c.0).max(f32::EPSILON);
         let candidates = self.read_candidates(found, terms)?;
-        let shares: Vec<f32> =
-            candidates.iter().map(|c| terms.iter().filter(|t| c.matched.contains(t.text.as_str())).map(|t| t.weight).sum::<f32>() / profile).collect();
+        let shares: Vec<f32> = candidates
+            .iter()
+            .map(|c| {
+                terms
+                    .iter()
+                    .filter(|t| c.matched.contains(t.text.as_str()))
+                    .map(|t| t.weight)
+                    .sum::<f32>()
+                    / profile
+            })
+            .collect();
         // BM25 ranks the candidates against each other; the largest share any of them holds anchors
         // that half, so the best of poor candidates is not a good match.
         let anchor = (shares.iter().copied().fold(0.0, f32::max) / FULL_SHARE).min(1.0);
@@ -337,7 +426,11 @@ impl Engine {
             .zip(shares)
             .map(|(c, share)| {
                 let text_points = TEXT_POINTS * (0.5 * c.bm25 / best_bm25 * anchor + 0.5 * share);
-                (total(&pair_reasons(source, &c.tags, text_points, String::new(), today)), text_points, c)
+                (
+                    total(&pair_reasons(source, &c.tags, text_points, String::new(), today)),
+                    text_points,
+                    c,
+                )
             })
             .collect();
         // Stable sort: equal scores keep BM25 order, which keeps index order on ties.
@@ -349,9 +442,21 @@ impl Engine {
     /// Each candidate's tags from the fast columns and the source terms it holds from the posting
     /// lists, segment by segment, without its stored record: a lazy bundle has the tag columns from
     /// its opening, and the candidate query has fetched these posting lists already.
-    fn read_candidates<'t>(&self, found: Vec<(f32, DocAddress)>, terms: &'t [SourceTerm]) -> Result<Vec<Candidate<'t>>, Error> {
+    fn read_candidates<'t>(
+        &self,
+        found: Vec<(f32, DocAddress)>,
+        terms: &'t [SourceTerm],
+    ) -> Result<Vec<Candidate<'t>>, Error> {
         let index_err = |e: tantivy::TantivyError| Error::Index(e.to_string());
-        let mut out: Vec<Candidate> = found.into_iter().map(|(bm25, addr)| Candidate { bm25, addr, tags: PublicRecord::default(), matched: HashSet::new() }).collect();
+        let mut out: Vec<Candidate> = found
+            .into_iter()
+            .map(|(bm25, addr)| Candidate {
+                bm25,
+                addr,
+                tags: PublicRecord::default(),
+                matched: HashSet::new(),
+            })
+            .collect();
         let mut by_segment: BTreeMap<u32, Vec<usize>> = BTreeMap::new();
         for (i, c) in out.iter().enumerate() {
             by_segment.entry(c.addr.segment_ord).or_default().push(i);
@@ -365,11 +470,21 @@ impl Engine {
                 Some(col) => str_values(&col, &docs),
                 None => Ok(vec![Vec::new(); docs.len()]),
             };
-            let [mut industries, mut fields, mut modes, mut province, mut city] = [strs("industries")?, strs("fields")?, strs("modes")?, strs("region")?, strs("city")?];
+            let [mut industries, mut fields, mut modes, mut province, mut city] = [
+                strs("industries")?,
+                strs("fields")?,
+                strs("modes")?,
+                strs("region")?,
+                strs("city")?,
+            ];
             let trl = |name: &str| columns.column_opt::<u64>(name).map_err(index_err);
             let (trl_min, trl_max) = (trl("trl_min")?, trl("trl_max")?);
             let deadline = columns.column_opt::<i64>("deadline").map_err(index_err)?;
-            let level = |col: &Option<Column<u64>>, doc| col.as_ref().and_then(|c| c.first(doc)).and_then(|v| u8::try_from(v).ok());
+            let level = |col: &Option<Column<u64>>, doc| {
+                col.as_ref()
+                    .and_then(|c| c.first(doc))
+                    .and_then(|v| u8::try_from(v).ok())
+            };
             for (k, (&i, &doc)) in group.iter().zip(&docs).enumerate() {
                 out[i].tags = PublicRecord {
                     industries: std::mem::take(&mut industries[k]),
@@ -379,7 +494,11 @@ impl Engine {
                     region: std::mem::take(&mut city[k]).into_iter().next(),
                     trl_min: level(&trl_min, doc),
                     trl_max: level(&trl_max, doc),
-                    deadline: deadline.as_ref().and_then(|c| c.first(doc)).filter(|d| DAYS_READ.contains(d)).map(format_date),
+                    deadline: deadline
+                        .as_ref()
+                        .and_then(|c| c.first(doc))
+                        .filter(|d| DAYS_READ.contains(d))
+                        .map(format_date),
                     ..PublicRecord::default()
                 };
             }
@@ -387,8 +506,11 @@ impl Engine {
                 let field = self.fields.text(name);
                 let inverted = segment.inverted_index(field).map_err(index_err)?;
                 for t in terms {
-                    let postings = inverted.read_postings(&Term::from_field_text(field, &t.text), IndexRecordOption::Basic);
-                    let Some(mut postings) = postings.map_err(|e| Error::Index(e.to_string()))? else { continue };
+                    let postings =
+                        inverted.read_postings(&Term::from_field_text(field, &t.text), IndexRecordOption::Basic);
+                    let Some(mut postings) = postings.map_err(|e| Error::Index(e.to_string()))? else {
+                        continue;
+                    };
                     for (&i, &doc) in group.iter().zip(&docs) {
                         if postings.doc() < doc {
                             postings.seek(doc);
@@ -413,7 +535,10 @@ impl Engine {
         let mut terms = Vec::with_capacity(tf.len());
         let mut weights = Vec::with_capacity(tf.len());
         for (text, f) in tf {
-            let df = self.searcher.doc_freq(&Term::from_field_text(self.fields.body, &text)).map_err(|e| Error::Index(e.to_string()))? as f32;
+            let df = self
+                .searcher
+                .doc_freq(&Term::from_field_text(self.fields.body, &text))
+                .map_err(|e| Error::Index(e.to_string()))? as f32;
             let weight = (1.0 + f.ln()) * (1.0 + (n - df.max(1.0) + 0.5) / (df.max(1.0) + 0.5)).ln();
             weights.push(weight);
             if df > 0.0 {
@@ -428,10 +553,19 @@ impl Engine {
     }
 
     /// Top BM25 candidates on the other side for the weighted terms.
-    fn candidates(&self, terms: &[SourceTerm], source_is_need: bool, exclude: &str, size: usize) -> Result<Vec<(f32, DocAddress)>, Error> {
+    fn candidates(
+        &self,
+        terms: &[SourceTerm],
+        source_is_need: bool,
+        exclude: &str,
+        size: usize,
+    ) -> Result<Vec<(f32, DocAddress)>, Error> {
         let limit = (size * CANDIDATES_PER_HIT).max(MIN_CANDIDATES);
         self.searcher
-            .search(&self.candidate_query(terms, source_is_need, exclude), &TopDocs::with_limit(limit).order_by_score())
+            .search(
+                &self.candidate_query(terms, source_is_need, exclude),
+                &TopDocs::with_limit(limit).order_by_score(),
+            )
             .map_err(|e| Error::Index(e.to_string()))
     }
 
@@ -440,22 +574,52 @@ impl Engine {
         let mut should: Vec<(Occur, Box<dyn Query>)> = Vec::new();
         for t in terms {
             for (name, weight) in TEXT_FIELDS {
-                let q = TermQuery::new(Term::from_field_text(self.fields.text(name), &t.text), IndexRecordOption::WithFreqs);
-                should.push((Occur::Should, Box::new(BoostQuery::new(Box::new(q), weight * (1.0 + t.weight.ln_1p())))));
+                let q = TermQuery::new(
+                    Term::from_field_text(self.fields.text(name), &t.text),
+                    IndexRecordOption::WithFreqs,
+                );
+                should.push((
+                    Occur::Should,
+                    Box::new(BoostQuery::new(Box::new(q), weight * (1.0 + t.weight.ln_1p()))),
+                ));
             }
         }
         let kind_field = self.fields.tag("kind").expect("kind is a tag");
-        let kinds: &[&str] = if source_is_need { &["result"] } else { &["need", "challenge"] };
+        let kinds: &[&str] = if source_is_need {
+            &["result"]
+        } else {
+            &["need", "challenge"]
+        };
         let side: Vec<(Occur, Box<dyn Query>)> = kinds
             .iter()
-            .map(|k| (Occur::Should, Box::new(TermQuery::new(Term::from_field_text(kind_field, k), IndexRecordOption::Basic)) as Box<dyn Query>))
+            .map(|k| {
+                (
+                    Occur::Should,
+                    Box::new(TermQuery::new(
+                        Term::from_field_text(kind_field, k),
+                        IndexRecordOption::Basic,
+                    )) as Box<dyn Query>,
+                )
+            })
             .collect();
         let mut clauses: Vec<(Occur, Box<dyn Query>)> = vec![
             (Occur::Must, Box::new(BooleanQuery::new(should))),
-            (Occur::Must, Box::new(tantivy::query::ConstScoreQuery::new(Box::new(BooleanQuery::new(side)), 0.0))),
+            (
+                Occur::Must,
+                Box::new(tantivy::query::ConstScoreQuery::new(
+                    Box::new(BooleanQuery::new(side)),
+                    0.0,
+                )),
+            ),
         ];
         if !exclude.is_empty() {
-            clauses.push((Occur::MustNot, Box::new(TermQuery::new(Term::from_field_text(self.fields.id, exclude), IndexRecordOption::Basic))));
+            clauses.push((
+                Occur::MustNot,
+                Box::new(TermQuery::new(
+                    Term::from_field_text(self.fields.id, exclude),
+                    IndexRecordOption::Basic,
+                )),
+            ));
         }
         BooleanQuery::new(clauses)
     }
@@ -470,7 +634,9 @@ struct SourceText {
 impl SourceText {
     fn new(source: &PublicRecord) -> Self {
         let texts = record_text(source);
-        let chains = texts.each_ref().map(|t| tokenize::terms(t).into_iter().filter(|t| t.chain).collect());
+        let chains = texts
+            .each_ref()
+            .map(|t| tokenize::terms(t).into_iter().filter(|t| t.chain).collect());
         SourceText { texts, chains }
     }
 }
@@ -555,10 +721,21 @@ mod tests {
                 let (terms, profile) = engine.source_terms(&SourceText::new(&source)).unwrap();
                 for (score, text_points, c) in engine.weigh_candidates(&source, &terms, profile, 100, today).unwrap() {
                     let record = engine.record_at(c.addr).unwrap();
-                    let from_columns: Vec<(String, f32)> = pair_reasons(&source, &c.tags, text_points, String::new(), today).into_iter().map(|r| (r.kind, r.contribution)).collect();
-                    let from_record: Vec<(String, f32)> = pair_reasons(&source, &record, text_points, String::new(), today).into_iter().map(|r| (r.kind, r.contribution)).collect();
+                    let from_columns: Vec<(String, f32)> =
+                        pair_reasons(&source, &c.tags, text_points, String::new(), today)
+                            .into_iter()
+                            .map(|r| (r.kind, r.contribution))
+                            .collect();
+                    let from_record: Vec<(String, f32)> =
+                        pair_reasons(&source, &record, text_points, String::new(), today)
+                            .into_iter()
+                            .map(|r| (r.kind, r.contribution))
+                            .collect();
                     assert_eq!(from_columns, from_record, "{} → {}", source.id, record.id);
-                    assert_eq!(score, total(&pair_reasons(&source, &record, text_points, String::new(), today)));
+                    assert_eq!(
+                        score,
+                        total(&pair_reasons(&source, &record, text_points, String::new(), today))
+                    );
                     pairs += 1;
                 }
             }
@@ -609,7 +786,21 @@ mod tests {
             result,
         ];
         let files = crate::index::build(&records, &|_| {}).unwrap();
-        let built = engine(crate::search::write_bundle(Counts { needs: 4, challenges: 0, results: 1 }, &files).unwrap());
-        assert_eq!(column_tags_agree_with_records(&built), 8, "each need finds R1 and R1 finds the four needs");
+        let built = engine(
+            crate::search::write_bundle(
+                Counts {
+                    needs: 4,
+                    challenges: 0,
+                    results: 1,
+                },
+                &files,
+            )
+            .unwrap(),
+        );
+        assert_eq!(
+            column_tags_agree_with_records(&built),
+            8,
+            "each need finds R1 and R1 finds the four needs"
+        );
     }
 }

@@ -5,10 +5,10 @@ use std::io::Write;
 use std::path::{Path, PathBuf};
 
 use crate::bundle::Counts;
-use crate::{index, search};
 use crate::ingest::{self, Mapping};
 use crate::record::{Kind, Record};
 use crate::validate::{Problem, Validator};
+use crate::{index, search};
 
 /// What a build produced.
 pub struct Built {
@@ -31,7 +31,13 @@ pub struct Source<'a> {
 
 /// Reads, validates and indexes `inputs`, all read with the same `mapping`; see [`build_sources`].
 pub fn build(inputs: &[PathBuf], mapping: Option<&Mapping>, progress: &dyn Fn(u64, u64)) -> Built {
-    let sources: Vec<Source> = inputs.iter().map(|path| Source { path: path.clone(), mapping }).collect();
+    let sources: Vec<Source> = inputs
+        .iter()
+        .map(|path| Source {
+            path: path.clone(),
+            mapping,
+        })
+        .collect();
     build_sources(&sources, progress)
 }
 
@@ -71,11 +77,17 @@ pub fn build_sources(sources: &[Source], progress: &dyn Fn(u64, u64)) -> Built {
     let bundle = if public.is_empty() {
         None
     } else {
-        match index::build(&public, &|n| progress(total, n)).map_err(|e| e.to_string()).and_then(|files| search::write_bundle(counts, &files).map_err(|e| e.to_string())) {
+        match index::build(&public, &|n| progress(total, n))
+            .map_err(|e| e.to_string())
+            .and_then(|files| search::write_bundle(counts, &files).map_err(|e| e.to_string()))
+        {
             Ok(bytes) => Some(bytes),
             Err(e) => {
                 problems.push(Problem {
-                    location: crate::validate::Location { file: "-".into(), place: "-".into() },
+                    location: crate::validate::Location {
+                        file: "-".into(),
+                        place: "-".into(),
+                    },
                     id: "-".into(),
                     field: "-".into(),
                     reason: format!("indexing failed: {e}"),
@@ -84,7 +96,13 @@ pub fn build_sources(sources: &[Source], progress: &dyn Fn(u64, u64)) -> Built {
             }
         }
     };
-    Built { bundle, problems, records: public.len(), skipped: read - records.len(), confidential }
+    Built {
+        bundle,
+        problems,
+        records: public.len(),
+        skipped: read - records.len(),
+        confidential,
+    }
 }
 
 /// Which confidential fields the build dropped or banded, and how often.
@@ -102,7 +120,10 @@ fn confidentiality_report(records: &[Record]) -> String {
                 count("org of anonymous posters dropped", x.anonymous && x.org.is_some());
                 count("credit_code dropped", x.credit_code.is_some());
                 count("intended_partners dropped", !x.intended_partners.is_empty());
-                count("budget published as a band", x.budget_min.is_some() || x.budget_max.is_some());
+                count(
+                    "budget published as a band",
+                    x.budget_min.is_some() || x.budget_max.is_some(),
+                );
             }
             Record::Result(x) => count("ipr numbers dropped", x.ipr.iter().any(|i| i.number.is_some())),
         }
@@ -117,9 +138,15 @@ fn confidentiality_report(records: &[Record]) -> String {
 /// Writes `bytes` to `target` through a temporary file and a rename, so a reader never sees
 /// half a bundle and a failed write leaves the old one in place.
 pub fn write_atomically(target: &Path, bytes: &[u8]) -> std::io::Result<()> {
-    let dir = target.parent().filter(|p| !p.as_os_str().is_empty()).unwrap_or(Path::new("."));
+    let dir = target
+        .parent()
+        .filter(|p| !p.as_os_str().is_empty())
+        .unwrap_or(Path::new("."));
     std::fs::create_dir_all(dir)?;
-    let name = target.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default();
+    let name = target
+        .file_name()
+        .map(|n| n.to_string_lossy().into_owned())
+        .unwrap_or_default();
     let tmp = dir.join(format!(".{name}.{}.tmp", std::process::id()));
     let written = std::fs::File::create(&tmp).and_then(|mut f| {
         f.write_all(bytes)?;

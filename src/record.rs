@@ -232,7 +232,11 @@ impl Record {
                 p.modes = n.coop_modes.clone();
                 p.budget_band = taxonomy::budget_band(n.budget_min, n.budget_max).map(str::to_string);
                 p.bounty = n.bounty;
-                p.owner = if n.anonymous { n.public_alias.clone() } else { n.org.clone().or(n.public_alias.clone()) };
+                p.owner = if n.anonymous {
+                    n.public_alias.clone()
+                } else {
+                    n.org.clone().or(n.public_alias.clone())
+                };
             }
             Record::Result(r) => {
                 p.advantages = r.advantages.clone();
@@ -240,7 +244,14 @@ impl Record {
                 p.trl_max = r.trl;
                 p.modes = r.transfer_modes.clone();
                 p.result_type = r.result_type.clone();
-                p.ipr = r.ipr.iter().map(|i| Ipr { number: None, ..i.clone() }).collect();
+                p.ipr = r
+                    .ipr
+                    .iter()
+                    .map(|i| Ipr {
+                        number: None,
+                        ..i.clone()
+                    })
+                    .collect();
                 p.price = r.price.clone();
                 p.owner = r.holder.clone();
                 p.inventors = r.inventors.clone();
@@ -257,13 +268,19 @@ impl PublicRecord {
 
     /// The full-text body in display order: what is indexed, snippeted and matched on.
     pub fn body(&self) -> String {
-        [Some(&self.summary), self.problem.as_ref(), self.key_requirements.as_ref(), self.expected_outcome.as_ref(), self.advantages.as_ref()]
-            .into_iter()
-            .flatten()
-            .filter(|t| !t.is_empty())
-            .map(String::as_str)
-            .collect::<Vec<_>>()
-            .join("\n")
+        [
+            Some(&self.summary),
+            self.problem.as_ref(),
+            self.key_requirements.as_ref(),
+            self.expected_outcome.as_ref(),
+            self.advantages.as_ref(),
+        ]
+        .into_iter()
+        .flatten()
+        .filter(|t| !t.is_empty())
+        .map(String::as_str)
+        .collect::<Vec<_>>()
+        .join("\n")
     }
 }
 
@@ -341,7 +358,12 @@ mod tests {
     #[test]
     fn public_view_drops_confidential_fields() {
         let need = Need {
-            common: Common { id: "n1".into(), contact: Some("SECRET-CONTACT".into()), region: Some("130921".into()), ..Default::default() },
+            common: Common {
+                id: "n1".into(),
+                contact: Some("SECRET-CONTACT".into()),
+                region: Some("130921".into()),
+                ..Default::default()
+            },
             org: Some("SECRET-ORG".into()),
             credit_code: Some("SECRET-CODE".into()),
             anonymous: true,

@@ -19,11 +19,13 @@ use std::sync::{Arc, Mutex};
 use serde::{Deserialize, Serialize};
 use tantivy::collector::{Collector, Count, SegmentCollector, TopDocs};
 use tantivy::columnar::{RowId, StrColumn};
-use tantivy::query::{AllQuery, BooleanQuery, BoostQuery, ConstScoreQuery, Occur, PhraseQuery, Query, RangeQuery, TermQuery};
-use tantivy::postings::TermInfo;
-use tantivy::store::StoreReader;
-use tantivy::schema::{Field, IndexRecordOption};
 use tantivy::error::DataCorruption;
+use tantivy::postings::TermInfo;
+use tantivy::query::{
+    AllQuery, BooleanQuery, BoostQuery, ConstScoreQuery, Occur, PhraseQuery, Query, RangeQuery, TermQuery,
+};
+use tantivy::schema::{Field, IndexRecordOption};
+use tantivy::store::StoreReader;
 use tantivy::{DocAddress, DocId, Index, Order, ReloadPolicy, Score, Searcher, SegmentReader, Term};
 
 use crate::bundle::{BlockCache, Bundle, Header, Transfer};
@@ -50,7 +52,11 @@ pub struct QueryOptions {
 
 impl Default for QueryOptions {
     fn default() -> Self {
-        QueryOptions { unigrams: true, verbatim_boost: 8.0, min_match: 0.5 }
+        QueryOptions {
+            unigrams: true,
+            verbatim_boost: 8.0,
+            min_match: 0.5,
+        }
     }
 }
 /// Score of a record found only through a substring of one of its words.
@@ -107,7 +113,17 @@ pub struct SearchRequest {
 
 impl Default for SearchRequest {
     fn default() -> Self {
-        SearchRequest { q: String::new(), kind: None, filters: BTreeMap::new(), trl: None, open: false, sort: Sort::Relevance, page: 1, size: 10, today: None }
+        SearchRequest {
+            q: String::new(),
+            kind: None,
+            filters: BTreeMap::new(),
+            trl: None,
+            open: false,
+            sort: Sort::Relevance,
+            page: 1,
+            size: 10,
+            today: None,
+        }
     }
 }
 
@@ -140,13 +156,18 @@ fn stored_text(mut bytes: &[u8]) -> Result<Option<String>, String> {
     if read_vint(&mut bytes).ok_or("value count cut short")? == 0 {
         return Ok(None);
     }
-    let [_, _, _, _, code, rest @ ..] = bytes else { return Err("field cut short".into()) };
+    let [_, _, _, _, code, rest @ ..] = bytes else {
+        return Err("field cut short".into());
+    };
     if *code != 0 {
         return Err(format!("value of type {code}, not text"));
     }
     let mut rest = rest;
     let len = read_vint(&mut rest).ok_or("text length cut short")?;
-    let text = usize::try_from(len).ok().and_then(|len| rest.get(..len)).ok_or_else(|| format!("text of {len} bytes in {} left", rest.len()))?;
+    let text = usize::try_from(len)
+        .ok()
+        .and_then(|len| rest.get(..len))
+        .ok_or_else(|| format!("text of {len} bytes in {} left", rest.len()))?;
     String::from_utf8(text.to_vec()).map(Some).map_err(|e| e.to_string())
 }
 
@@ -232,7 +253,12 @@ impl SearchKey {
         SearchKey {
             q: req.q.clone(),
             kind: req.kind.clone(),
-            filters: req.filters.iter().filter(|(_, v)| !v.is_empty()).map(|(k, v)| (k.clone(), v.clone())).collect(),
+            filters: req
+                .filters
+                .iter()
+                .filter(|(_, v)| !v.is_empty())
+                .map(|(k, v)| (k.clone(), v.clone()))
+                .collect(),
             trl: req.trl,
             open_on: req.open.then_some(today),
             sort: req.sort,
@@ -363,10 +389,16 @@ pub(crate) fn parse_query(q: &str) -> ParsedQuery {
 /// The offset of a request's page, after checking its size and page number.
 fn page_offset(req: &SearchRequest) -> Result<usize, Error> {
     if req.size == 0 || req.size > MAX_PAGE_SIZE {
-        return Err(Error::Request(format!("size: must be from 1 to {MAX_PAGE_SIZE}, found {}", req.size)));
+        return Err(Error::Request(format!(
+            "size: must be from 1 to {MAX_PAGE_SIZE}, found {}",
+            req.size
+        )));
     }
     let page = req.page.max(1);
-    (page - 1).checked_mul(req.size).filter(|o| *o < u32::MAX as usize).ok_or_else(|| Error::Request(format!("page {page} is out of range")))
+    (page - 1)
+        .checked_mul(req.size)
+        .filter(|o| *o < u32::MAX as usize)
+        .ok_or_else(|| Error::Request(format!("page {page} is out of range")))
 }
 
 /// Today as days since 1970, from a request or the clock.
@@ -397,7 +429,14 @@ fn utf16_ranges(text: &str, mut spans: Vec<(usize, usize)>) -> Vec<[usize; 2]> {
 
 /// The terms to highlight: what chains (words, bigrams) plus lone characters typed on their own.
 pub(crate) fn highlight_terms(parsed: &ParsedQuery) -> HashSet<String> {
-    parsed.free.iter().chain(&parsed.phrases).flat_map(|t| tokenize::terms(t)).filter(|t| t.chain).map(|t| t.text).collect()
+    parsed
+        .free
+        .iter()
+        .chain(&parsed.phrases)
+        .flat_map(|t| tokenize::terms(t))
+        .filter(|t| t.chain)
+        .map(|t| t.text)
+        .collect()
 }
 
 /// Byte spans of `text` whose tokens are in `terms`.
@@ -441,7 +480,11 @@ pub(crate) fn snippet(body: &str, terms: &HashSet<String>) -> (String, Vec<[usiz
     let suffix = if b < body.len() { "…" } else { "" };
     let text = format!("{prefix}{}{suffix}", &body[a..b]);
     let shift = prefix.len();
-    let inside = spans.into_iter().filter(|s| s.0 >= a && s.1 <= b).map(|s| (s.0 - a + shift, s.1 - a + shift)).collect();
+    let inside = spans
+        .into_iter()
+        .filter(|s| s.0 >= a && s.1 <= b)
+        .map(|s| (s.0 - a + shift, s.1 - a + shift))
+        .collect();
     let ranges = utf16_ranges(&text, inside);
     (text, ranges)
 }
@@ -449,9 +492,11 @@ pub(crate) fn snippet(body: &str, terms: &HashSet<String>) -> (String, Vec<[usiz
 impl Engine {
     /// Opens a verified bundle.
     pub fn open(bundle: Bundle) -> Result<Engine, Error> {
-        let index = Index::open(bundle.directory()).map_err(|e| Error::Bundle(format!("cannot open the index inside the bundle: {e}")))?;
+        let index = Index::open(bundle.directory())
+            .map_err(|e| Error::Bundle(format!("cannot open the index inside the bundle: {e}")))?;
         index::register_analyzer(&index);
-        let fields = Fields::from_schema(&index.schema()).map_err(|e| Error::Bundle(format!("index schema is not techmatch's: {e}")))?;
+        let fields = Fields::from_schema(&index.schema())
+            .map_err(|e| Error::Bundle(format!("index schema is not techmatch's: {e}")))?;
         let reader = index
             .reader_builder()
             .reload_policy(ReloadPolicy::Manual)
@@ -459,7 +504,11 @@ impl Engine {
             .try_into()
             .map_err(|e| Error::Bundle(format!("cannot read the index: {e}")))?;
         let searcher = reader.searcher();
-        let stores = searcher.segment_readers().iter().map(|s| s.get_store_reader(STORE_CACHE_BLOCKS)).collect::<Result<_, _>>();
+        let stores = searcher
+            .segment_readers()
+            .iter()
+            .map(|s| s.get_store_reader(STORE_CACHE_BLOCKS))
+            .collect::<Result<_, _>>();
         Ok(Engine {
             stores: stores.map_err(|e| Error::Bundle(format!("cannot read the stored records: {e}")))?,
             searcher,
@@ -489,7 +538,9 @@ impl Engine {
     /// `op` will read, going on past missing blocks, so that one round of fetches brings as much
     /// as possible. A whole bundle answers at once.
     pub fn planned<T>(&self, warm: impl FnOnce(), op: impl FnOnce() -> Result<T, Error>) -> Result<Planned<T>, Error> {
-        let Some(cache) = &self.cache else { return op().map(Planned::Done) };
+        let Some(cache) = &self.cache else {
+            return op().map(Planned::Done);
+        };
         let (answer, wanted) = cache.plan(|| {
             let answer = op();
             if cache.missed() {
@@ -513,15 +564,28 @@ impl Engine {
         }
         for segment in self.searcher.segment_readers() {
             for (term, positions) in &terms {
-                let Ok(inverted) = segment.inverted_index(term.field()) else { continue };
-                let Ok(Some(info)) = inverted.get_term_info(term) else { continue };
+                let Ok(inverted) = segment.inverted_index(term.field()) else {
+                    continue;
+                };
+                let Ok(Some(info)) = inverted.get_term_info(term) else {
+                    continue;
+                };
                 if *positions {
                     // The positions alone first (no documents: nothing to decode): a planned read
                     // of the postings stops at its first missing block, before the positions.
-                    let positions_only = TermInfo { doc_freq: 0, postings_range: 0..0, positions_range: info.positions_range.clone() };
-                    let _ = inverted.read_postings_from_terminfo(&positions_only, IndexRecordOption::WithFreqsAndPositions);
+                    let positions_only = TermInfo {
+                        doc_freq: 0,
+                        postings_range: 0..0,
+                        positions_range: info.positions_range.clone(),
+                    };
+                    let _ =
+                        inverted.read_postings_from_terminfo(&positions_only, IndexRecordOption::WithFreqsAndPositions);
                 }
-                let option = if *positions { IndexRecordOption::WithFreqsAndPositions } else { IndexRecordOption::WithFreqs };
+                let option = if *positions {
+                    IndexRecordOption::WithFreqsAndPositions
+                } else {
+                    IndexRecordOption::WithFreqs
+                };
                 let _ = inverted.read_postings_from_terminfo(&info, option);
             }
         }
@@ -535,7 +599,9 @@ impl Engine {
         let parsed = parse_query(&req.q);
         // The relaxed query of a partial answer looks up the same terms.
         let text = self.query_text(&parsed, self.options.min_match).ok().flatten();
-        let filters = today(req.today.as_deref()).and_then(|t| self.filters(req, t)).unwrap_or_default();
+        let filters = today(req.today.as_deref())
+            .and_then(|t| self.filters(req, t))
+            .unwrap_or_default();
         let mut queries: Vec<&dyn Query> = filters.iter().map(|(_, q)| q.as_ref()).collect();
         queries.extend(text.as_deref());
         self.warm_terms(&queries);
@@ -559,9 +625,23 @@ impl Engine {
         self.stats()?;
         // Pages past the end: every column a filter or a sort reads, no stored record.
         let past_end = self.searcher.num_docs() as usize + 1;
-        let every_filter = SearchRequest { trl: Some(TrlRange { min: Some(1), max: Some(9) }), open: true, sort: Sort::Deadline, page: past_end, size: 1, ..SearchRequest::default() };
+        let every_filter = SearchRequest {
+            trl: Some(TrlRange {
+                min: Some(1),
+                max: Some(9),
+            }),
+            open: true,
+            sort: Sort::Deadline,
+            page: past_end,
+            size: 1,
+            ..SearchRequest::default()
+        };
         self.search(&every_filter)?;
-        self.search(&SearchRequest { page: past_end, size: 1, ..SearchRequest::default() })?;
+        self.search(&SearchRequest {
+            page: past_end,
+            size: 1,
+            ..SearchRequest::default()
+        })?;
         Ok(())
     }
 
@@ -582,12 +662,18 @@ impl Engine {
     /// must hold at least the share `min_match` of the distinct terms (in any field; 0: one).
     fn word_query(&self, tokens: &[Token], with_unigrams: bool, min_match: f32) -> Option<Box<dyn Query>> {
         let mut seen = HashSet::new();
-        let picked: Vec<&Token> = tokens.iter().filter(|t| (with_unigrams || t.chain) && seen.insert(t.text.as_str())).collect();
+        let picked: Vec<&Token> = tokens
+            .iter()
+            .filter(|t| (with_unigrams || t.chain) && seen.insert(t.text.as_str()))
+            .collect();
         let per_term = |t: &Token| -> Vec<(Occur, Box<dyn Query>)> {
             TEXT_FIELDS
                 .iter()
                 .map(|(name, weight)| {
-                    let q = TermQuery::new(self.text_term(self.fields.text(name), &t.text), IndexRecordOption::WithFreqs);
+                    let q = TermQuery::new(
+                        self.text_term(self.fields.text(name), &t.text),
+                        IndexRecordOption::WithFreqs,
+                    );
                     (Occur::Should, boxed(BoostQuery::new(boxed(q), *weight)))
                 })
                 .collect()
@@ -597,9 +683,14 @@ impl Engine {
         }
         let min_terms = ((min_match * picked.len() as f32).ceil() as usize).min(picked.len());
         if min_terms <= 1 {
-            return Some(boxed(BooleanQuery::new(picked.iter().flat_map(|t| per_term(t)).collect())));
+            return Some(boxed(BooleanQuery::new(
+                picked.iter().flat_map(|t| per_term(t)).collect(),
+            )));
         }
-        let terms = picked.iter().map(|t| (Occur::Should, boxed(BooleanQuery::new(per_term(t))) as Box<dyn Query>)).collect();
+        let terms = picked
+            .iter()
+            .map(|t| (Occur::Should, boxed(BooleanQuery::new(per_term(t))) as Box<dyn Query>))
+            .collect();
         Some(boxed(BooleanQuery::with_minimum_required_clauses(terms, min_terms)))
     }
 
@@ -614,8 +705,14 @@ impl Engine {
             .iter()
             .map(|(name, weight)| {
                 let field = self.fields.text(name);
-                let terms = chain.iter().map(|t| (t.position - base, self.text_term(field, &t.text))).collect();
-                (Occur::Should, boxed(BoostQuery::new(boxed(PhraseQuery::new_with_offset(terms)), *weight)))
+                let terms = chain
+                    .iter()
+                    .map(|t| (t.position - base, self.text_term(field, &t.text)))
+                    .collect();
+                (
+                    Occur::Should,
+                    boxed(BoostQuery::new(boxed(PhraseQuery::new_with_offset(terms)), *weight)),
+                )
             })
             .collect();
         Some(boxed(BooleanQuery::new(per_field)))
@@ -630,7 +727,15 @@ impl Engine {
         let t = tokens.iter().find(|t| t.chain)?;
         let per_field = TEXT_FIELDS
             .iter()
-            .map(|(name, _)| (Occur::Should, boxed(TermQuery::new(self.text_term(self.fields.text(name), &t.text), IndexRecordOption::WithFreqs))))
+            .map(|(name, _)| {
+                (
+                    Occur::Should,
+                    boxed(TermQuery::new(
+                        self.text_term(self.fields.text(name), &t.text),
+                        IndexRecordOption::WithFreqs,
+                    )),
+                )
+            })
             .collect();
         Some(boxed(BooleanQuery::new(per_field)))
     }
@@ -639,7 +744,9 @@ impl Engine {
     fn substring_query(&self, word: &str) -> Result<Option<Box<dyn Query>>, Error> {
         let mut found = std::collections::BTreeSet::new();
         for segment in self.searcher.segment_readers() {
-            let inverted = segment.inverted_index(self.fields.words).map_err(|e| Error::Index(e.to_string()))?;
+            let inverted = segment
+                .inverted_index(self.fields.words)
+                .map_err(|e| Error::Index(e.to_string()))?;
             let mut stream = inverted.terms().stream().map_err(|e| Error::Index(e.to_string()))?;
             while stream.advance() && found.len() < MAX_SUBSTRING_EXPANSIONS {
                 let key = stream.key();
@@ -653,15 +760,34 @@ impl Engine {
         }
         let any = found
             .iter()
-            .map(|t| (Occur::Should, boxed(TermQuery::new(Term::from_field_text(self.fields.words, t), IndexRecordOption::Basic))))
+            .map(|t| {
+                (
+                    Occur::Should,
+                    boxed(TermQuery::new(
+                        Term::from_field_text(self.fields.words, t),
+                        IndexRecordOption::Basic,
+                    )),
+                )
+            })
             .collect();
-        Ok(Some(boxed(ConstScoreQuery::new(boxed(BooleanQuery::new(any)), SUBSTRING_SCORE))))
+        Ok(Some(boxed(ConstScoreQuery::new(
+            boxed(BooleanQuery::new(any)),
+            SUBSTRING_SCORE,
+        ))))
     }
 
     fn tag_query(&self, field: Field, values: &[String]) -> Box<dyn Query> {
         let any = values
             .iter()
-            .map(|v| (Occur::Should, boxed(TermQuery::new(Term::from_field_text(field, v), IndexRecordOption::Basic))))
+            .map(|v| {
+                (
+                    Occur::Should,
+                    boxed(TermQuery::new(
+                        Term::from_field_text(field, v),
+                        IndexRecordOption::Basic,
+                    )),
+                )
+            })
             .collect();
         boxed(BooleanQuery::new(any))
     }
@@ -673,13 +799,23 @@ impl Engine {
             let kinds: Vec<String> = match kind.as_str() {
                 "need" | "challenge" | "result" => vec![kind.clone()],
                 "needs" => vec!["need".into(), "challenge".into()],
-                other => return Err(Error::Request(format!("kind: must be need, challenge, needs or result, found {other:?}"))),
+                other => {
+                    return Err(Error::Request(format!(
+                        "kind: must be need, challenge, needs or result, found {other:?}"
+                    )))
+                }
             };
-            out.push(("kind", self.tag_query(self.fields.tag("kind").expect("kind is a tag"), &kinds)));
+            out.push((
+                "kind",
+                self.tag_query(self.fields.tag("kind").expect("kind is a tag"), &kinds),
+            ));
         }
         for (name, values) in &req.filters {
             let Some(&tag) = TAG_FIELDS.iter().find(|t| *t == name) else {
-                return Err(Error::Request(format!("filters: unknown field {name:?}, expected one of {}", TAG_FIELDS.join(", "))));
+                return Err(Error::Request(format!(
+                    "filters: unknown field {name:?}, expected one of {}",
+                    TAG_FIELDS.join(", ")
+                )));
             };
             if values.is_empty() {
                 continue;
@@ -693,12 +829,30 @@ impl Engine {
                 return Err(Error::Request(format!("trl: need 1 ≤ min ≤ max ≤ 9, found {lo}–{hi}")));
             }
             // The record's [trl_min, trl_max] overlaps the requested range.
-            let reaches = RangeQuery::new(Bound::Included(Term::from_field_u64(self.fields.trl_max, lo.into())), Bound::Unbounded);
-            let starts = RangeQuery::new(Bound::Unbounded, Bound::Included(Term::from_field_u64(self.fields.trl_min, hi.into())));
-            out.push(("", boxed(BooleanQuery::new(vec![(Occur::Must, boxed(reaches)), (Occur::Must, boxed(starts))]))));
+            let reaches = RangeQuery::new(
+                Bound::Included(Term::from_field_u64(self.fields.trl_max, lo.into())),
+                Bound::Unbounded,
+            );
+            let starts = RangeQuery::new(
+                Bound::Unbounded,
+                Bound::Included(Term::from_field_u64(self.fields.trl_min, hi.into())),
+            );
+            out.push((
+                "",
+                boxed(BooleanQuery::new(vec![
+                    (Occur::Must, boxed(reaches)),
+                    (Occur::Must, boxed(starts)),
+                ])),
+            ));
         }
         if req.open {
-            out.push(("", boxed(RangeQuery::new(Bound::Included(Term::from_field_i64(self.fields.deadline, today)), Bound::Unbounded))));
+            out.push((
+                "",
+                boxed(RangeQuery::new(
+                    Bound::Included(Term::from_field_i64(self.fields.deadline, today)),
+                    Bound::Unbounded,
+                )),
+            ));
         }
         Ok(out)
     }
@@ -710,14 +864,24 @@ impl Engine {
         let mut should: Vec<(Occur, Box<dyn Query>)> = Vec::new();
         if min_match > 0.0 {
             for word in &parsed.free {
-                should.extend(self.word_query(&tokenize::terms(word), self.options.unigrams, min_match).map(|q| (Occur::Should, q)));
+                should.extend(
+                    self.word_query(&tokenize::terms(word), self.options.unigrams, min_match)
+                        .map(|q| (Occur::Should, q)),
+                );
             }
         } else {
             let free: Vec<Token> = parsed.free.iter().flat_map(|f| tokenize::terms(f)).collect();
-            should.extend(self.text_query(&free, self.options.unigrams).map(|q| (Occur::Should, q)));
+            should.extend(
+                self.text_query(&free, self.options.unigrams)
+                    .map(|q| (Occur::Should, q)),
+            );
         }
         let mut looked_up = HashSet::new();
-        let words = parsed.free.iter().flat_map(|f| tokenize::words(f)).filter(|w| w.text.len() >= 2 && looked_up.insert(w.text.clone()));
+        let words = parsed
+            .free
+            .iter()
+            .flat_map(|f| tokenize::words(f))
+            .filter(|w| w.text.len() >= 2 && looked_up.insert(w.text.clone()));
         for word in words.take(MAX_SUBSTRING_WORDS) {
             if let Some(q) = self.substring_query(&word.text)? {
                 should.push((Occur::Should, q));
@@ -758,7 +922,10 @@ impl Engine {
 
     fn combine(text: Option<&dyn Query>, filters: &[&dyn Query]) -> Box<dyn Query> {
         let mut clauses: Vec<(Occur, Box<dyn Query>)> = Vec::new();
-        clauses.push((Occur::Must, text.map_or_else(|| boxed(ConstScoreQuery::new(boxed(AllQuery), 0.0)), |t| t.box_clone())));
+        clauses.push((
+            Occur::Must,
+            text.map_or_else(|| boxed(ConstScoreQuery::new(boxed(AllQuery), 0.0)), |t| t.box_clone()),
+        ));
         for f in filters {
             clauses.push((Occur::Must, boxed(ConstScoreQuery::new(f.box_clone(), 0.0))));
         }
@@ -773,21 +940,53 @@ impl Engine {
         let offset = page_offset(req)?;
         let today = today(req.today.as_deref())?;
         let key = SearchKey::of(req, today, &self.options);
-        let known = self.answers.lock().ok().and_then(|mut a| a.get(&key).map(|c| (c.total, c.facets.clone(), c.partial, c.pages.get(&(offset, req.size)).cloned())));
+        let known = self.answers.lock().ok().and_then(|mut a| {
+            a.get(&key).map(|c| {
+                (
+                    c.total,
+                    c.facets.clone(),
+                    c.partial,
+                    c.pages.get(&(offset, req.size)).cloned(),
+                )
+            })
+        });
         let (counted, top) = match known {
             Some((total, facets, partial, page)) => {
                 let top = match page {
                     Some(top) => top,
-                    None => self.ranked(req, today, if partial { 0.0 } else { self.options.min_match }, offset, false)?.0,
+                    None => {
+                        self.ranked(
+                            req,
+                            today,
+                            if partial { 0.0 } else { self.options.min_match },
+                            offset,
+                            false,
+                        )?
+                        .0
+                    }
                 };
-                (Counted { total, facets, partial, pages: HashMap::new() }, top)
+                (
+                    Counted {
+                        total,
+                        facets,
+                        partial,
+                        pages: HashMap::new(),
+                    },
+                    top,
+                )
             }
             None => {
                 let (top, counted) = self.ranked(req, today, self.options.min_match, offset, true)?;
                 let strict = counted.unwrap_or_default();
                 let relax = strict.total == 0 && self.options.min_match > 0.0 && !parse_query(&req.q).free.is_empty();
                 match relax.then(|| self.ranked(req, today, 0.0, offset, true)).transpose()? {
-                    Some((top, Some(relaxed))) if relaxed.total > 0 => (Counted { partial: true, ..relaxed }, top),
+                    Some((top, Some(relaxed))) if relaxed.total > 0 => (
+                        Counted {
+                            partial: true,
+                            ..relaxed
+                        },
+                        top,
+                    ),
                     _ => (strict, top),
                 }
             }
@@ -804,12 +1003,23 @@ impl Engine {
                     }
                     _ => {
                         let pages = HashMap::from([((offset, req.size), top)]);
-                        answers.put(key, Counted { pages, ..counted.clone() });
+                        answers.put(
+                            key,
+                            Counted {
+                                pages,
+                                ..counted.clone()
+                            },
+                        );
                     }
                 }
             }
         }
-        Ok(SearchResponse { total: counted.total, hits, facets: counted.facets, partial: counted.partial })
+        Ok(SearchResponse {
+            total: counted.total,
+            hits,
+            facets: counted.facets,
+            partial: counted.partial,
+        })
     }
 
     /// Whether every read so far was answered: a planning run that missed a block may have
@@ -820,56 +1030,111 @@ impl Engine {
 
     /// Whether the engine remembers this very page of this search (nothing to fetch but its records).
     fn remembers(&self, req: &SearchRequest) -> bool {
-        let (Ok(offset), Ok(today)) = (page_offset(req), today(req.today.as_deref())) else { return false };
+        let (Ok(offset), Ok(today)) = (page_offset(req), today(req.today.as_deref())) else {
+            return false;
+        };
         let key = SearchKey::of(req, today, &self.options);
-        self.answers.lock().ok().is_some_and(|mut a| a.get(&key).is_some_and(|c| c.pages.contains_key(&(offset, req.size))))
+        self.answers
+            .lock()
+            .ok()
+            .is_some_and(|mut a| a.get(&key).is_some_and(|c| c.pages.contains_key(&(offset, req.size))))
     }
 
     /// The page of hits at `offset` and, when `count`, the total and facet counts (disjunctive:
     /// each filtered field counted without its own filter).
-    fn ranked(&self, req: &SearchRequest, today: i64, min_match: f32, offset: usize, count: bool) -> Result<(Page, Option<Counted>), Error> {
+    fn ranked(
+        &self,
+        req: &SearchRequest,
+        today: i64,
+        min_match: f32,
+        offset: usize,
+        count: bool,
+    ) -> Result<(Page, Option<Counted>), Error> {
         let parsed = parse_query(&req.q);
         let text = self.query_text(&parsed, min_match)?;
         let filters = self.filters(req, today)?;
         let all: Vec<&dyn Query> = filters.iter().map(|(_, q)| q.as_ref()).collect();
         let query = Self::combine(text.as_deref(), &all);
 
-        let sort = if text.is_none() && req.sort == Sort::Relevance { Sort::Date } else { req.sort };
+        let sort = if text.is_none() && req.sort == Sort::Relevance {
+            Sort::Date
+        } else {
+            req.sort
+        };
         // A page past the end has no hits but the same total and facets. Asking tantivy for it
         // would make its collector reserve room for offset + size hits.
         let past_end = offset as u64 >= self.searcher.num_docs();
         if past_end && !count {
             return Ok((Vec::new(), None));
         }
-        let limit = if past_end { TopDocs::with_limit(1) } else { TopDocs::with_limit(req.size).and_offset(offset) };
+        let limit = if past_end {
+            TopDocs::with_limit(1)
+        } else {
+            TopDocs::with_limit(req.size).and_offset(offset)
+        };
         let filtered_fields: HashSet<&str> = filters.iter().map(|(n, _)| *n).filter(|n| !n.is_empty()).collect();
-        let unfiltered: Vec<&'static str> = TAG_FIELDS.iter().copied().filter(|f| !filtered_fields.contains(f)).collect();
-        let facet_collector = FacetCounts { fields: unfiltered.clone() };
+        let unfiltered: Vec<&'static str> = TAG_FIELDS
+            .iter()
+            .copied()
+            .filter(|f| !filtered_fields.contains(f))
+            .collect();
+        let facet_collector = FacetCounts {
+            fields: unfiltered.clone(),
+        };
         let s = &self.searcher;
         let q = query.as_ref();
         let map_err = |e: tantivy::TantivyError| Error::Index(e.to_string());
         let scoreless = |top: Vec<(Option<i64>, DocAddress)>| top.into_iter().map(|(_, a)| (0.0, a)).collect();
-        let (field, order) = if sort == Sort::Date { ("published", Order::Desc) } else { ("deadline", Order::Asc) };
+        let (field, order) = if sort == Sort::Date {
+            ("published", Order::Desc)
+        } else {
+            ("deadline", Order::Asc)
+        };
         let (top, counts): (Page, Option<(usize, Facets)>) = match (sort, count) {
             (Sort::Relevance, true) => {
-                let (top, total, facets) = s.search(q, &(limit.order_by_score(), Count, facet_collector)).map_err(map_err)?;
+                let (top, total, facets) = s
+                    .search(q, &(limit.order_by_score(), Count, facet_collector))
+                    .map_err(map_err)?;
                 (top, Some((total, facets)))
             }
             (Sort::Relevance, false) => (s.search(q, &limit.order_by_score()).map_err(map_err)?, None),
             (_, true) => {
-                let (top, total, facets) = s.search(q, &(limit.order_by_fast_field::<i64>(field, order), Count, facet_collector)).map_err(map_err)?;
+                let (top, total, facets) = s
+                    .search(
+                        q,
+                        &(limit.order_by_fast_field::<i64>(field, order), Count, facet_collector),
+                    )
+                    .map_err(map_err)?;
                 (scoreless(top), Some((total, facets)))
             }
-            (_, false) => (scoreless(s.search(q, &limit.order_by_fast_field::<i64>(field, order)).map_err(map_err)?), None),
+            (_, false) => (
+                scoreless(
+                    s.search(q, &limit.order_by_fast_field::<i64>(field, order))
+                        .map_err(map_err)?,
+                ),
+                None,
+            ),
         };
         let counted = match counts {
             Some((total, mut facets)) => {
                 for field in filtered_fields {
-                    let others: Vec<&dyn Query> = filters.iter().filter(|(n, _)| *n != field).map(|(_, q)| q.as_ref()).collect();
+                    let others: Vec<&dyn Query> = filters
+                        .iter()
+                        .filter(|(n, _)| *n != field)
+                        .map(|(_, q)| q.as_ref())
+                        .collect();
                     let q = Self::combine(text.as_deref(), &others);
-                    facets.extend(s.search(q.as_ref(), &FacetCounts { fields: vec![field] }).map_err(map_err)?);
+                    facets.extend(
+                        s.search(q.as_ref(), &FacetCounts { fields: vec![field] })
+                            .map_err(map_err)?,
+                    );
                 }
-                Some(Counted { total, facets, partial: false, pages: HashMap::new() })
+                Some(Counted {
+                    total,
+                    facets,
+                    partial: false,
+                    pages: HashMap::new(),
+                })
             }
             None => None,
         };
@@ -883,9 +1148,16 @@ impl Engine {
     }
 
     fn stored_json(&self, addr: DocAddress) -> Result<String, Error> {
-        let store = self.stores.get(addr.segment_ord as usize).ok_or_else(|| Error::Index(format!("no segment {}", addr.segment_ord)))?;
-        let bytes = store.get_document_bytes(addr.doc_id).map_err(|e| Error::Index(e.to_string()))?;
-        stored_text(bytes.as_slice()).map_err(|e| Error::Index(format!("stored record unreadable: {e}")))?.ok_or_else(|| Error::Index("stored record missing".into()))
+        let store = self
+            .stores
+            .get(addr.segment_ord as usize)
+            .ok_or_else(|| Error::Index(format!("no segment {}", addr.segment_ord)))?;
+        let bytes = store
+            .get_document_bytes(addr.doc_id)
+            .map_err(|e| Error::Index(e.to_string()))?;
+        stored_text(bytes.as_slice())
+            .map_err(|e| Error::Index(format!("stored record unreadable: {e}")))?
+            .ok_or_else(|| Error::Index("stored record missing".into()))
     }
 
     fn hit(&self, addr: DocAddress, score: Score, terms: &HashSet<String>) -> Result<Hit, Error> {
@@ -907,7 +1179,10 @@ impl Engine {
     /// The document address of a record id.
     pub(crate) fn address_of(&self, id: &str) -> Result<Option<DocAddress>, Error> {
         let q = TermQuery::new(Term::from_field_text(self.fields.id, id), IndexRecordOption::Basic);
-        let top = self.searcher.search(&q, &TopDocs::with_limit(1).order_by_score()).map_err(|e| Error::Index(e.to_string()))?;
+        let top = self
+            .searcher
+            .search(&q, &TopDocs::with_limit(1).order_by_score())
+            .map_err(|e| Error::Index(e.to_string()))?;
         Ok(top.first().map(|(_, a)| *a))
     }
 
@@ -928,7 +1203,15 @@ impl Engine {
 
     /// Counts, facet vocabularies and file table.
     pub fn stats(&self) -> Result<Stats, Error> {
-        let facets = self.searcher.search(&AllQuery, &FacetCounts { fields: TAG_FIELDS.to_vec() }).map_err(|e| Error::Index(e.to_string()))?;
+        let facets = self
+            .searcher
+            .search(
+                &AllQuery,
+                &FacetCounts {
+                    fields: TAG_FIELDS.to_vec(),
+                },
+            )
+            .map_err(|e| Error::Index(e.to_string()))?;
         Ok(Stats {
             format_version: self.header.format_version,
             tokenizer: self.header.tokenizer.clone(),
@@ -945,8 +1228,13 @@ impl Engine {
         let parsed = parse_query(q);
         let mut top = Vec::new();
         for min_match in [self.options.min_match, 0.0] {
-            let Some(query) = self.query_text(&parsed, min_match)? else { return Ok(Vec::new()) };
-            top = self.searcher.search(query.as_ref(), &TopDocs::with_limit(limit.max(1)).order_by_score()).map_err(|e| Error::Index(e.to_string()))?;
+            let Some(query) = self.query_text(&parsed, min_match)? else {
+                return Ok(Vec::new());
+            };
+            top = self
+                .searcher
+                .search(query.as_ref(), &TopDocs::with_limit(limit.max(1)).order_by_score())
+                .map_err(|e| Error::Index(e.to_string()))?;
             if !top.is_empty() || min_match <= 0.0 {
                 break;
             }
@@ -969,13 +1257,25 @@ impl Engine {
     /// The id column of a segment (ids are read from it, without stored-document decompression).
     fn id_column(&self, segment_ord: u32) -> Result<StrColumn, Error> {
         let reader = self.searcher.segment_reader(segment_ord);
-        reader.fast_fields().str("id").ok().flatten().ok_or_else(|| Error::Index("id column missing".into()))
+        reader
+            .fast_fields()
+            .str("id")
+            .ok()
+            .flatten()
+            .ok_or_else(|| Error::Index("id column missing".into()))
     }
 }
 
 /// The ids of documents of one segment, from its id column.
 fn ids_in(col: &StrColumn, docs: &[DocId]) -> Result<Vec<String>, Error> {
-    str_values(col, docs)?.into_iter().map(|v| v.into_iter().next().ok_or_else(|| Error::Index("document without id".into()))).collect()
+    str_values(col, docs)?
+        .into_iter()
+        .map(|v| {
+            v.into_iter()
+                .next()
+                .ok_or_else(|| Error::Index("document without id".into()))
+        })
+        .collect()
 }
 
 /// The values of a string column for each of `docs` (of one segment), each distinct value named
@@ -988,7 +1288,9 @@ pub(crate) fn str_values(col: &StrColumn, docs: &[DocId]) -> Result<Vec<Vec<Stri
     let mut names = Vec::with_capacity(distinct.len());
     let found = col
         .dictionary()
-        .sorted_ords_to_term_cb(&distinct, |value| names.push(String::from_utf8_lossy(value).into_owned()))
+        .sorted_ords_to_term_cb(&distinct, |value| {
+            names.push(String::from_utf8_lossy(value).into_owned())
+        })
         .map_err(|e| Error::Index(e.to_string()))?;
     if !found || names.len() != distinct.len() {
         return Err(Error::Index("a value is missing from its column's dictionary".into()));
@@ -1001,10 +1303,20 @@ pub(crate) fn str_values(col: &StrColumn, docs: &[DocId]) -> Result<Vec<Vec<Stri
 
 /// Tags of a record as shown on a hit card.
 pub(crate) fn tags_of(r: &PublicRecord) -> BTreeMap<String, Vec<String>> {
-    let mut tags: BTreeMap<String, Vec<String>> =
-        index::tag_values(r).into_iter().filter(|(n, v)| *n != "kind" && !v.is_empty()).map(|(n, v)| (n.to_string(), v)).collect();
+    let mut tags: BTreeMap<String, Vec<String>> = index::tag_values(r)
+        .into_iter()
+        .filter(|(n, v)| *n != "kind" && !v.is_empty())
+        .map(|(n, v)| (n.to_string(), v))
+        .collect();
     if let (Some(lo), Some(hi)) = (r.trl_min, r.trl_max) {
-        tags.insert("trl".into(), if lo == hi { vec![lo.to_string()] } else { vec![lo.to_string(), hi.to_string()] });
+        tags.insert(
+            "trl".into(),
+            if lo == hi {
+                vec![lo.to_string()]
+            } else {
+                vec![lo.to_string(), hi.to_string()]
+            },
+        );
     }
     tags
 }
@@ -1063,12 +1375,21 @@ impl Collector for FacetCounts {
                 // and a vector that long would abort the process.
                 let bytes = col.dictionary().num_bytes().get_bytes();
                 if n as u64 > bytes {
-                    return Err(DataCorruption::comment_only(format!("column {name} claims {n} values in {bytes} bytes")).into());
+                    return Err(DataCorruption::comment_only(format!(
+                        "column {name} claims {n} values in {bytes} bytes"
+                    ))
+                    .into());
                 }
                 columns.push((name, col, vec![0u64; n]));
             }
         }
-        Ok(SegmentFacetCounts { columns, batch: Vec::with_capacity(FACET_BATCH), row_docs: Vec::new(), rows: Vec::new(), ords: Vec::new() })
+        Ok(SegmentFacetCounts {
+            columns,
+            batch: Vec::with_capacity(FACET_BATCH),
+            row_docs: Vec::new(),
+            rows: Vec::new(),
+            ords: Vec::new(),
+        })
     }
 
     fn requires_scoring(&self) -> bool {
@@ -1103,7 +1424,12 @@ impl SegmentCollector for SegmentFacetCounts {
         self.count_batch();
         let mut out = Facets::new();
         for (name, col, counts) in self.columns {
-            let (ords, counted): (Vec<u64>, Vec<u64>) = counts.into_iter().enumerate().filter(|(_, n)| *n > 0).map(|(ord, n)| (ord as u64, n)).unzip();
+            let (ords, counted): (Vec<u64>, Vec<u64>) = counts
+                .into_iter()
+                .enumerate()
+                .filter(|(_, n)| *n > 0)
+                .map(|(ord, n)| (ord as u64, n))
+                .unzip();
             let mut counted = counted.into_iter();
             let mut values = BTreeMap::new();
             // The values counted, named in one pass over the column's dictionary.
@@ -1135,9 +1461,15 @@ mod tests {
         assert_eq!(stored_text(&[0x80]), Ok(None));
         // Type 0, then a length of 2^62 (as a forged block gives): an error, not a reservation.
         let forged = [&[0x81][..], &1u32.to_le_bytes(), &[0, 0, 0, 0, 0, 0, 0, 0, 0, 0xc0]].concat();
-        assert!(stored_text(&forged).unwrap_err().contains("bytes in 0 left"), "{:?}", stored_text(&forged));
+        assert!(
+            stored_text(&forged).unwrap_err().contains("bytes in 0 left"),
+            "{:?}",
+            stored_text(&forged)
+        );
         assert!(stored_text(&doc[..doc.len() - 1]).is_err());
-        assert!(stored_text(&[0x81, 1, 0, 0, 0, 2, 0x81, 7]).unwrap_err().contains("type 2"));
+        assert!(stored_text(&[0x81, 1, 0, 0, 0, 2, 0x81, 7])
+            .unwrap_err()
+            .contains("type 2"));
         assert!(stored_text(&[0x01]).is_err());
         // Multi-byte VInts: 300 = 44 + 2·128.
         assert_eq!(read_vint(&mut &[44, 0x82][..]), Some(300));

@@ -110,7 +110,8 @@ fn respond(mut stream: TcpStream, root: &Path) -> std::io::Result<()> {
     }
     let mut parts = request_line.split_whitespace();
     let (method, target) = (parts.next().unwrap_or(""), parts.next().unwrap_or("/"));
-    let status = |s: &mut TcpStream, code: &str| write!(s, "HTTP/1.1 {code}\r\nContent-Length: 0\r\nConnection: close\r\n\r\n");
+    let status =
+        |s: &mut TcpStream, code: &str| write!(s, "HTTP/1.1 {code}\r\nContent-Length: 0\r\nConnection: close\r\n\r\n");
     if method != "GET" && method != "HEAD" {
         return status(&mut stream, "405 Method Not Allowed");
     }
@@ -179,12 +180,19 @@ mod tests {
         assert_eq!(parse_ranges("bytes=900-", 1000), Some(vec![(900, 999)]));
         assert_eq!(parse_ranges("bytes=-100", 1000), Some(vec![(900, 999)]));
         assert_eq!(parse_ranges("bytes=990-2000", 1000), Some(vec![(990, 999)]));
-        assert_eq!(parse_ranges("bytes=0-1, 5-6,2000-", 1000), Some(vec![(0, 1), (5, 6)]), "unsatisfiable pieces are left out");
+        assert_eq!(
+            parse_ranges("bytes=0-1, 5-6,2000-", 1000),
+            Some(vec![(0, 1), (5, 6)]),
+            "unsatisfiable pieces are left out"
+        );
         assert_eq!(parse_ranges("bytes=1000-", 1000), None);
         assert_eq!(parse_ranges("bytes=5-1", 1000), None);
         assert_eq!(parse_ranges("bytes=0-1,x", 1000), None);
         assert_eq!(parse_ranges("bytes=0-1", 0), None);
-        assert_eq!(parse_ranges(&format!("bytes={}", vec!["0-1"; MAX_RANGES + 1].join(",")), 1000), None);
+        assert_eq!(
+            parse_ranges(&format!("bytes={}", vec!["0-1"; MAX_RANGES + 1].join(",")), 1000),
+            None
+        );
     }
 
     /// One request to `respond` over loopback: the raw answer.
@@ -204,10 +212,16 @@ mod tests {
         let dir = tempfile::tempdir().unwrap();
         let file: Vec<u8> = (0..=255u8).cycle().take(5000).collect();
         std::fs::write(dir.path().join("t.bundle"), &file).unwrap();
-        let answer = ask(dir.path(), "GET /t.bundle HTTP/1.1\r\nRange: bytes=10-19,4000-,-5\r\n\r\n");
+        let answer = ask(
+            dir.path(),
+            "GET /t.bundle HTTP/1.1\r\nRange: bytes=10-19,4000-,-5\r\n\r\n",
+        );
         let split = answer.windows(4).position(|w| w == b"\r\n\r\n").unwrap() + 4;
         let (head, body) = (String::from_utf8_lossy(&answer[..split]).to_string(), &answer[split..]);
-        assert!(head.starts_with("HTTP/1.1 206") && head.contains(&format!("multipart/byteranges; boundary={BOUNDARY}")), "{head}");
+        assert!(
+            head.starts_with("HTTP/1.1 206") && head.contains(&format!("multipart/byteranges; boundary={BOUNDARY}")),
+            "{head}"
+        );
         assert!(head.contains(&format!("Content-Length: {}\r\n", body.len())), "{head}");
         // Each part: its Content-Range, then exactly those bytes of the file.
         let mut at = 0;
@@ -222,7 +236,10 @@ mod tests {
         }
         assert_eq!(&body[at..], format!("\r\n--{BOUNDARY}--\r\n").as_bytes());
         let one = ask(dir.path(), "GET /t.bundle HTTP/1.1\r\nRange: bytes=10-19\r\n\r\n");
-        assert!(one.ends_with(&file[10..20]) && String::from_utf8_lossy(&one).contains("Content-Range: bytes 10-19/5000\r\n"));
+        assert!(
+            one.ends_with(&file[10..20])
+                && String::from_utf8_lossy(&one).contains("Content-Range: bytes 10-19/5000\r\n")
+        );
         assert!(ask(dir.path(), "GET /t.bundle HTTP/1.1\r\nRange: bytes=6000-\r\n\r\n").starts_with(b"HTTP/1.1 416"));
     }
 

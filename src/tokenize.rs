@@ -46,7 +46,13 @@ pub struct Term<S = String> {
 
 impl Term<&str> {
     fn owned(&self) -> Term {
-        Term { text: self.text.to_string(), from: self.from, to: self.to, position: self.position, chain: self.chain }
+        Term {
+            text: self.text.to_string(),
+            from: self.from,
+            to: self.to,
+            position: self.position,
+            chain: self.chain,
+        }
     }
 }
 
@@ -56,7 +62,7 @@ fn is_cjk(c: char) -> bool {
         | 0x3400..=0x4DBF     // CJK extension A
         | 0x4E00..=0x9FFF     // CJK unified ideographs
         | 0xF900..=0xFAFF     // compatibility ideographs
-        | 0x20000..=0x3134F)  // extensions B–G
+        | 0x20000..=0x3134F) // extensions B–G
 }
 
 /// CJK unified ideographs (base block and extension A): NFKC and lowercasing leave them as they are.
@@ -130,7 +136,9 @@ const STOP_WORDS: &[&str] = &[
 /// Whether a search term (as [`terms`] gives it, stemmed) is an English function word.
 pub fn is_stop_word(term: &str) -> bool {
     static STEMMED: std::sync::OnceLock<std::collections::HashSet<String>> = std::sync::OnceLock::new();
-    STEMMED.get_or_init(|| STOP_WORDS.iter().flat_map(|w| terms(w)).map(|t| t.text).collect()).contains(term)
+    STEMMED
+        .get_or_init(|| STOP_WORDS.iter().flat_map(|w| terms(w)).map(|t| t.text).collect())
+        .contains(term)
 }
 
 /// Splits `text` into search terms (see the module docs for the rules).
@@ -172,10 +180,22 @@ fn scan(text: &str, search_terms: bool, mut visit: impl FnMut(Term<&str>)) {
                 for (k, &(c, from, to)) in run.iter().enumerate() {
                     buf.clear();
                     buf.push(c);
-                    visit(Term { text: &buf, from, to, position, chain: run.len() == 1 });
+                    visit(Term {
+                        text: &buf,
+                        from,
+                        to,
+                        position,
+                        chain: run.len() == 1,
+                    });
                     if let Some(&(next, _, next_to)) = run.get(k + 1) {
                         buf.push(next);
-                        visit(Term { text: &buf, from, to: next_to, position, chain: true });
+                        visit(Term {
+                            text: &buf,
+                            from,
+                            to: next_to,
+                            position,
+                            chain: true,
+                        });
                     }
                     position += 1;
                 }
@@ -196,9 +216,25 @@ fn scan(text: &str, search_terms: bool, mut visit: impl FnMut(Term<&str>)) {
                 }
                 buf.clear();
                 buf.extend(chars[start..i].iter().map(|c| c.0));
-                if buf.len() <= if search_terms { MAX_WORD_BYTES } else { MAX_RAW_WORD_BYTES } {
-                    let text = if search_terms { stem(&buf) } else { Cow::Borrowed(buf.as_str()) };
-                    visit(Term { text: &text, from: chars[start].1, to: chars[i - 1].2, position, chain: true });
+                if buf.len()
+                    <= if search_terms {
+                        MAX_WORD_BYTES
+                    } else {
+                        MAX_RAW_WORD_BYTES
+                    }
+                {
+                    let text = if search_terms {
+                        stem(&buf)
+                    } else {
+                        Cow::Borrowed(buf.as_str())
+                    };
+                    visit(Term {
+                        text: &text,
+                        from: chars[start].1,
+                        to: chars[i - 1].2,
+                        position,
+                        chain: true,
+                    });
                     position += 1;
                 }
             }
@@ -224,7 +260,13 @@ impl Tokenizer for TechTokenizer {
     fn token_stream<'a>(&'a mut self, text: &'a str) -> TechTokenStream {
         let mut tokens = Vec::new();
         scan(text, !self.words_only, |t| {
-            tokens.push(Token { offset_from: t.from, offset_to: t.to, position: t.position, text: t.text.to_string(), position_length: 1 })
+            tokens.push(Token {
+                offset_from: t.from,
+                offset_to: t.to,
+                position: t.position,
+                text: t.text.to_string(),
+                position_length: 1,
+            })
         });
         TechTokenStream { tokens, next: 0 }
     }
@@ -284,7 +326,10 @@ mod tests {
     #[test]
     fn words_numbers_and_model_codes() {
         assert_eq!(texts("PM2.5浓度"), ["pm2.5", "浓", "浓度", "度"]);
-        assert_eq!(texts("CBN刀具 3003铝合金"), ["cbn", "刀", "刀具", "具", "3003", "铝", "铝合", "合", "合金", "金"]);
+        assert_eq!(
+            texts("CBN刀具 3003铝合金"),
+            ["cbn", "刀", "刀具", "具", "3003", "铝", "铝合", "合", "合金", "金"]
+        );
         assert_eq!(texts("Anti-corrosion coatings"), ["anti", "corros", "coat"]);
         assert_eq!(texts("版本 1.2."), ["版", "版本", "本", "1.2"]);
     }
@@ -299,7 +344,10 @@ mod tests {
 
     #[test]
     fn words_are_latin_and_unstemmed() {
-        let w: Vec<String> = words("基于ArcGIS的coatings分析 PM2.5").into_iter().map(|t| t.text).collect();
+        let w: Vec<String> = words("基于ArcGIS的coatings分析 PM2.5")
+            .into_iter()
+            .map(|t| t.text)
+            .collect();
         assert_eq!(w, ["arcgis", "coatings", "pm2.5"]);
     }
 
@@ -309,7 +357,10 @@ mod tests {
             let slow: String = std::iter::once(c).nfkc().flat_map(char::to_lowercase).collect();
             assert_eq!(slow, c.to_string(), "U+{:04X}", c as u32);
         }
-        assert!(!is_unified_ideograph('\u{F900}'), "compatibility ideographs fold under NFKC");
+        assert!(
+            !is_unified_ideograph('\u{F900}'),
+            "compatibility ideographs fold under NFKC"
+        );
     }
 
     #[test]

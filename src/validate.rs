@@ -60,16 +60,46 @@ const MAX_LIST: usize = 20;
 const MAX_ID: usize = 64;
 
 const COMMON_FIELDS: [&str; 13] = [
-    "id", "kind", "title", "summary", "keywords", "industries", "fields", "region", "region_name",
-    "deadline", "published", "lang", "contact",
+    "id",
+    "kind",
+    "title",
+    "summary",
+    "keywords",
+    "industries",
+    "fields",
+    "region",
+    "region_name",
+    "deadline",
+    "published",
+    "lang",
+    "contact",
 ];
 const NEED_FIELDS: [&str; 14] = [
-    "problem", "key_requirements", "expected_outcome", "trl_min", "trl_max", "coop_modes",
-    "budget_min", "budget_max", "bounty", "org", "credit_code", "anonymous", "public_alias",
+    "problem",
+    "key_requirements",
+    "expected_outcome",
+    "trl_min",
+    "trl_max",
+    "coop_modes",
+    "budget_min",
+    "budget_max",
+    "bounty",
+    "org",
+    "credit_code",
+    "anonymous",
+    "public_alias",
     "intended_partners",
 ];
-const RESULT_FIELDS: [&str; 8] =
-    ["result_type", "advantages", "trl", "ipr", "transfer_modes", "price", "holder", "inventors"];
+const RESULT_FIELDS: [&str; 8] = [
+    "result_type",
+    "advantages",
+    "trl",
+    "ipr",
+    "transfer_modes",
+    "price",
+    "holder",
+    "inventors",
+];
 
 /// Whether `name` is a field of the canonical schema (of either kind).
 pub fn is_schema_field(name: &str) -> bool {
@@ -78,7 +108,10 @@ pub fn is_schema_field(name: &str) -> bool {
 
 /// Whether `name` holds a list (mapped from a delimited cell in CSV and XLSX).
 pub fn is_list_field(name: &str) -> bool {
-    matches!(name, "keywords" | "industries" | "fields" | "coop_modes" | "transfer_modes" | "inventors" | "intended_partners")
+    matches!(
+        name,
+        "keywords" | "industries" | "fields" | "coop_modes" | "transfer_modes" | "inventors" | "intended_partners"
+    )
 }
 
 /// Validates records one by one and ids across all of them.
@@ -93,19 +126,34 @@ pub struct Validator {
 
 impl Validator {
     pub fn new(allow_missing: BTreeSet<String>, limits: BTreeMap<String, usize>) -> Self {
-        Validator { allow_missing, limits, seen_ids: HashMap::new() }
+        Validator {
+            allow_missing,
+            limits,
+            seen_ids: HashMap::new(),
+        }
     }
 
     /// Checks one raw record; on success the id is remembered for the duplicate check.
     pub fn check(&mut self, raw: &RawRecord) -> Result<Record, Vec<Problem>> {
-        let mut c = Checker { map: &raw.fields, allow_missing: &self.allow_missing, limits: &self.limits, problems: Vec::new(), lang_factor: 1 };
+        let mut c = Checker {
+            map: &raw.fields,
+            allow_missing: &self.allow_missing,
+            limits: &self.limits,
+            problems: Vec::new(),
+            lang_factor: 1,
+        };
         let id = c.id();
         let record = c.record(id.as_deref().unwrap_or("-"));
         let id_text = id.clone().unwrap_or_else(|| "-".into());
         let mut problems: Vec<Problem> = c
             .problems
             .into_iter()
-            .map(|(field, reason)| Problem { location: raw.location.clone(), id: id_text.clone(), field, reason })
+            .map(|(field, reason)| Problem {
+                location: raw.location.clone(),
+                id: id_text.clone(),
+                field,
+                reason,
+            })
             .collect();
         if let Some(id) = &id {
             if let Some(first) = self.seen_ids.get(id) {
@@ -329,15 +377,23 @@ impl<'a> Checker<'a> {
             }
         });
         let industries = self.list("industries", true, MAX_LIST, |v| {
-            taxonomy::industry(v).map(str::to_string).ok_or_else(|| format!("unknown industry {v:?}"))
+            taxonomy::industry(v)
+                .map(str::to_string)
+                .ok_or_else(|| format!("unknown industry {v:?}"))
         });
         let fields = self.list("fields", false, MAX_LIST, |v| {
-            taxonomy::FIELDS.contains(&v).then(|| v.to_string()).ok_or_else(|| format!("unknown technology field {v:?}"))
+            taxonomy::FIELDS
+                .contains(&v)
+                .then(|| v.to_string())
+                .ok_or_else(|| format!("unknown technology field {v:?}"))
         });
         let region = self.string("region", true, 6);
         if let Some(r) = &region {
             if taxonomy::province(r).is_none() {
-                self.problem("region", format!("not a six-digit GB/T 2260 code of a known province: {r:?}"));
+                self.problem(
+                    "region",
+                    format!("not a six-digit GB/T 2260 code of a known province: {r:?}"),
+                );
             }
         }
         let region_name = self.string("region_name", false, SHORT_MAX);
@@ -367,7 +423,10 @@ impl<'a> Checker<'a> {
 
     fn modes(&mut self, field: &str, vocabulary: &'static [&'static str]) -> Vec<String> {
         self.list(field, true, vocabulary.len(), |m| {
-            vocabulary.contains(&m).then(|| m.to_string()).ok_or_else(|| format!("unknown mode {m:?}, expected one of {}", vocabulary.join(" ")))
+            vocabulary
+                .contains(&m)
+                .then(|| m.to_string())
+                .ok_or_else(|| format!("unknown mode {m:?}, expected one of {}", vocabulary.join(" ")))
         })
     }
 
@@ -420,9 +479,14 @@ impl<'a> Checker<'a> {
     }
 
     fn ipr(&mut self) -> Vec<Ipr> {
-        let Some(v) = self.get("ipr").cloned() else { return Vec::new() };
+        let Some(v) = self.get("ipr").cloned() else {
+            return Vec::new();
+        };
         let Value::Array(items) = v else {
-            self.problem("ipr", format!("expected an array of {{type, status, number}}, found {}", type_name(&v)));
+            self.problem(
+                "ipr",
+                format!("expected an array of {{type, status, number}}, found {}", type_name(&v)),
+            );
             return Vec::new();
         };
         let mut out = Vec::new();
@@ -445,7 +509,13 @@ impl<'a> Checker<'a> {
         let result_type = self.string("result_type", true, SHORT_MAX);
         if let Some(t) = &result_type {
             if !taxonomy::RESULT_TYPES.contains(&t.as_str()) {
-                self.problem("result_type", format!("unknown result type {t:?}, expected one of {}", taxonomy::RESULT_TYPES.join(" ")));
+                self.problem(
+                    "result_type",
+                    format!(
+                        "unknown result type {t:?}, expected one of {}",
+                        taxonomy::RESULT_TYPES.join(" ")
+                    ),
+                );
             }
         }
         let advantages = self.text("advantages", true, ADVANTAGES_MAX);
@@ -463,13 +533,26 @@ impl<'a> Checker<'a> {
         };
         let holder = self.string("holder", true, SHORT_MAX);
         let inventors = self.list("inventors", false, MAX_LIST, |p| Ok(p.to_string()));
-        ResearchResult { common, result_type, advantages, trl, ipr, transfer_modes, price, holder, inventors }
+        ResearchResult {
+            common,
+            result_type,
+            advantages,
+            trl,
+            ipr,
+            transfer_modes,
+            price,
+            holder,
+            inventors,
+        }
     }
 
     fn record(&mut self, id: &str) -> Option<Record> {
         let kind_text = self.string("kind", true, 16)?;
         let Some(kind) = Kind::parse(&kind_text) else {
-            self.problem("kind", format!("must be need, challenge or result, found {kind_text:?}"));
+            self.problem(
+                "kind",
+                format!("must be need, challenge or result, found {kind_text:?}"),
+            );
             return None;
         };
         let allowed: &[&str] = if kind.is_demand() { &NEED_FIELDS } else { &RESULT_FIELDS };

@@ -144,13 +144,18 @@ struct HttpRanges {
 
 impl RangeSource for HttpRanges {
     fn fetch(&self, range: Range<u64>) -> std::io::Result<Vec<u8>> {
-        fetch_range_sync(&self.url, range.start as f64, range.end as f64).map(|a| a.to_vec()).map_err(|e| std::io::Error::other(js_message(&e)))
+        fetch_range_sync(&self.url, range.start as f64, range.end as f64)
+            .map(|a| a.to_vec())
+            .map_err(|e| std::io::Error::other(js_message(&e)))
     }
 }
 
 /// The message of a thrown JavaScript value.
 fn js_message(e: &JsValue) -> String {
-    e.dyn_ref::<js_sys::Error>().map(|e| String::from(e.message())).or_else(|| e.as_string()).unwrap_or_else(|| "request failed".into())
+    e.dyn_ref::<js_sys::Error>()
+        .map(|e| String::from(e.message()))
+        .or_else(|| e.as_string())
+        .unwrap_or_else(|| "request failed".into())
 }
 
 /// A JavaScript number as a byte offset or length.
@@ -158,7 +163,9 @@ fn offset(n: f64, what: &str) -> Result<u64, JsError> {
     if n.fract() == 0.0 && (0.0..=9_007_199_254_740_991.0).contains(&n) {
         Ok(n as u64)
     } else {
-        Err(JsError::new(&format!("{what} must be a whole number of bytes, found {n}")))
+        Err(JsError::new(&format!(
+            "{what} must be a whole number of bytes, found {n}"
+        )))
     }
 }
 
@@ -186,7 +193,9 @@ fn js_error(e: impl std::fmt::Display) -> JsError {
 
 /// Serialises an answer as plain JSON-compatible objects.
 fn to_js<T: Serialize>(value: &T) -> Result<JsValue, JsError> {
-    value.serialize(&serde_wasm_bindgen::Serializer::json_compatible()).map_err(js_error)
+    value
+        .serialize(&serde_wasm_bindgen::Serializer::json_compatible())
+        .map_err(js_error)
 }
 
 /// Reads a request object as the CLI reads JSON. `undefined`/`null` is `{}`; whatever
@@ -197,12 +206,20 @@ fn from_js<T: for<'de> Deserialize<'de>>(value: &JsValue, what: &str) -> Result<
         return serde_json::from_str("{}").map_err(|e| js_error(Error::Request(format!("{what}: {e}"))));
     }
     if !value.is_object() || js_sys::Array::is_array(value) || value.is_function() {
-        let found = if js_sys::Array::is_array(value) { "an array".to_string() } else { format!("a {}", value.js_typeof().as_string().unwrap_or_default()) };
-        return Err(js_error(Error::Request(format!("{what}: expected an object, found {found}"))));
+        let found = if js_sys::Array::is_array(value) {
+            "an array".to_string()
+        } else {
+            format!("a {}", value.js_typeof().as_string().unwrap_or_default())
+        };
+        return Err(js_error(Error::Request(format!(
+            "{what}: expected an object, found {found}"
+        ))));
     }
     let json = js_sys::JSON::stringify(value)
         .map_err(|e| {
-            let why = e.dyn_ref::<js_sys::Error>().map_or_else(|| "cannot be read as JSON".to_string(), |e| String::from(e.message()));
+            let why = e
+                .dyn_ref::<js_sys::Error>()
+                .map_or_else(|| "cannot be read as JSON".to_string(), |e| String::from(e.message()));
             js_error(Error::Request(format!("{what}: {why}")))
         })?
         .as_string()
@@ -210,7 +227,9 @@ fn from_js<T: for<'de> Deserialize<'de>>(value: &JsValue, what: &str) -> Result<
     serde_json::from_str(&replace_lone_surrogates(&json)).map_err(|e| {
         // The position in the JSON text means nothing to a JavaScript caller.
         let msg = e.to_string();
-        let msg = msg.strip_suffix(&format!(" at line {} column {}", e.line(), e.column())).unwrap_or(&msg);
+        let msg = msg
+            .strip_suffix(&format!(" at line {} column {}", e.line(), e.column()))
+            .unwrap_or(&msg);
         js_error(Error::Request(format!("{what}: {msg}")))
     })
 }
@@ -227,8 +246,14 @@ fn replace_lone_surrogates(json: &str) -> std::borrow::Cow<'_, str> {
     while let Some(at) = rest.find('\\') {
         out.push_str(&rest[..at]);
         let escape = rest.get(at..at + 6).unwrap_or(&rest[at..]);
-        let lone = escape.len() == 6 && escape.starts_with("\\ud") && matches!(escape.as_bytes()[3], b'8'..=b'9' | b'a'..=b'f');
-        let taken = if lone { 6 } else { 1 + rest[at + 1..].chars().next().map_or(0, char::len_utf8) };
+        let lone = escape.len() == 6
+            && escape.starts_with("\\ud")
+            && matches!(escape.as_bytes()[3], b'8'..=b'9' | b'a'..=b'f');
+        let taken = if lone {
+            6
+        } else {
+            1 + rest[at + 1..].chars().next().map_or(0, char::len_utf8)
+        };
         out.push_str(if lone { "\\ufffd" } else { &rest[at..at + taken] });
         rest = &rest[at + taken..];
     }
@@ -239,14 +264,18 @@ fn replace_lone_surrogates(json: &str) -> std::borrow::Cow<'_, str> {
 /// Adds `tookMs` to an answer object.
 fn with_took(answer: JsValue, started: f64) -> Result<JsValue, JsError> {
     let took = performance_now() - started;
-    js_sys::Reflect::set(&answer, &JsValue::from_str("tookMs"), &JsValue::from_f64(took)).map_err(|_| JsError::new("cannot set tookMs"))?;
+    js_sys::Reflect::set(&answer, &JsValue::from_str("tookMs"), &JsValue::from_f64(took))
+        .map_err(|_| JsError::new("cannot set tookMs"))?;
     Ok(answer)
 }
 
 /// A search request object, or just the query text.
 fn search_request(req: &JsValue) -> Result<SearchRequest, JsError> {
     match req.as_string() {
-        Some(q) => Ok(SearchRequest { q, ..SearchRequest::default() }),
+        Some(q) => Ok(SearchRequest {
+            q,
+            ..SearchRequest::default()
+        }),
         None => from_js(req, "search"),
     }
 }
@@ -279,14 +308,18 @@ impl Engine {
     /// Verifies and opens a bundle from a `Uint8Array` or `ArrayBuffer` (copied once into the
     /// engine's memory). Throws with the bundle error's message: not a bundle, other format
     /// version, truncated download, corrupted file.
-    pub fn load(#[wasm_bindgen(unchecked_param_type = "Uint8Array | ArrayBuffer")] bytes: &JsValue) -> Result<Engine, JsError> {
+    pub fn load(
+        #[wasm_bindgen(unchecked_param_type = "Uint8Array | ArrayBuffer")] bytes: &JsValue,
+    ) -> Result<Engine, JsError> {
         install_panic_hook();
         let array = if let Some(a) = bytes.dyn_ref::<js_sys::Uint8Array>() {
             a.clone()
         } else if let Some(b) = bytes.dyn_ref::<js_sys::ArrayBuffer>() {
             js_sys::Uint8Array::new(b)
         } else {
-            return Err(JsError::new("Engine.load: expected the bundle as a Uint8Array or an ArrayBuffer"));
+            return Err(JsError::new(
+                "Engine.load: expected the bundle as a Uint8Array or an ArrayBuffer",
+            ));
         };
         let bundle = Bundle::parse(OwnedBytes::new(array.to_vec())).map_err(js_error)?;
         let inner = search::Engine::open(bundle).map_err(js_error)?;
@@ -309,7 +342,9 @@ impl Engine {
         install_panic_hook();
         let size = offset(size, "size")?;
         let cache = BlockCache::new(Box::new(HttpRanges { url }), size);
-        cache.supply(0, prefix).map_err(|e| JsError::new(&format!("openLazy: {e}")))?;
+        cache
+            .supply(0, prefix)
+            .map_err(|e| JsError::new(&format!("openLazy: {e}")))?;
         let bundle = Bundle::lazy(cache).map_err(js_error)?;
         let inner = search::Engine::open(bundle).map_err(js_error)?;
         Ok(Engine { inner })
@@ -317,8 +352,13 @@ impl Engine {
 
     /// Stores fetched bytes of a lazily opened bundle: one response, starting at `start`.
     pub fn supply(&self, start: f64, bytes: &[u8]) -> Result<(), JsError> {
-        let cache = self.inner.cache().ok_or_else(|| JsError::new("supply: the bundle was loaded whole"))?;
-        cache.supply(offset(start, "start")?, bytes).map_err(|e| JsError::new(&format!("supply: {e}")))
+        let cache = self
+            .inner
+            .cache()
+            .ok_or_else(|| JsError::new("supply: the bundle was loaded whole"))?;
+        cache
+            .supply(offset(start, "start")?, bytes)
+            .map_err(|e| JsError::new(&format!("supply: {e}")))
     }
 
     /// `{ranges, bytes, held}` of a lazily opened bundle (see `Transfer`), or `null`.
@@ -330,7 +370,10 @@ impl Engine {
     /// Full-text search with filters, facets and paging: a `SearchRequest` object (or just the
     /// query text as a string). Answers `{total, hits, facets, tookMs}`.
     #[wasm_bindgen(unchecked_return_type = "SearchResponse")]
-    pub fn search(&self, #[wasm_bindgen(unchecked_param_type = "SearchRequest | string")] req: &JsValue) -> Result<JsValue, JsError> {
+    pub fn search(
+        &self,
+        #[wasm_bindgen(unchecked_param_type = "SearchRequest | string")] req: &JsValue,
+    ) -> Result<JsValue, JsError> {
         let started = performance_now();
         let res = self.inner.search(&search_request(req)?).map_err(js_error)?;
         with_took(to_js(&res)?, started)
@@ -338,16 +381,28 @@ impl Engine {
 
     /// `search`, or `{fetch: [[start, end], …]}`: the byte ranges a lazy bundle needs first.
     #[wasm_bindgen(js_name = planSearch, unchecked_return_type = "SearchResponse | Fetch")]
-    pub fn plan_search(&self, #[wasm_bindgen(unchecked_param_type = "SearchRequest | string")] req: &JsValue) -> Result<JsValue, JsError> {
+    pub fn plan_search(
+        &self,
+        #[wasm_bindgen(unchecked_param_type = "SearchRequest | string")] req: &JsValue,
+    ) -> Result<JsValue, JsError> {
         let started = performance_now();
         let req = search_request(req)?;
-        planned_to_js(self.inner.planned(|| self.inner.warm_search(&req), || self.inner.search(&req)).map_err(js_error)?, started)
+        planned_to_js(
+            self.inner
+                .planned(|| self.inner.warm_search(&req), || self.inner.search(&req))
+                .map_err(js_error)?,
+            started,
+        )
     }
 
     /// Ranks the other side for `{id}` or `{text, tags}`, with reasons; `opts` (`{size}`) is
     /// merged in. Answers `{hits, tookMs}`.
     #[wasm_bindgen(js_name = match, unchecked_return_type = "MatchResponse")]
-    pub fn match_records(&self, #[wasm_bindgen(unchecked_param_type = "MatchRequest")] req: &JsValue, #[wasm_bindgen(unchecked_param_type = "{ size?: number } | undefined")] opts: &JsValue) -> Result<JsValue, JsError> {
+    pub fn match_records(
+        &self,
+        #[wasm_bindgen(unchecked_param_type = "MatchRequest")] req: &JsValue,
+        #[wasm_bindgen(unchecked_param_type = "{ size?: number } | undefined")] opts: &JsValue,
+    ) -> Result<JsValue, JsError> {
         let started = performance_now();
         let res = self.inner.match_records(&match_request(req, opts)?).map_err(js_error)?;
         with_took(to_js(&res)?, started)
@@ -355,42 +410,72 @@ impl Engine {
 
     /// `match`, or `{fetch: [[start, end], …]}` (see `planSearch`).
     #[wasm_bindgen(js_name = planMatch, unchecked_return_type = "MatchResponse | Fetch")]
-    pub fn plan_match(&self, #[wasm_bindgen(unchecked_param_type = "MatchRequest")] req: &JsValue, #[wasm_bindgen(unchecked_param_type = "{ size?: number } | undefined")] opts: &JsValue) -> Result<JsValue, JsError> {
+    pub fn plan_match(
+        &self,
+        #[wasm_bindgen(unchecked_param_type = "MatchRequest")] req: &JsValue,
+        #[wasm_bindgen(unchecked_param_type = "{ size?: number } | undefined")] opts: &JsValue,
+    ) -> Result<JsValue, JsError> {
         let started = performance_now();
         let req = match_request(req, opts)?;
-        planned_to_js(self.inner.planned(|| self.inner.warm_match(&req), || self.inner.match_records(&req)).map_err(js_error)?, started)
+        planned_to_js(
+            self.inner
+                .planned(|| self.inner.warm_match(&req), || self.inner.match_records(&req))
+                .map_err(js_error)?,
+            started,
+        )
     }
 
     /// Top ids and scores for plain query text, no filters (the ranking `techmatch eval` measures).
     /// Answers `[{id, score}]`.
     #[wasm_bindgen(unchecked_return_type = "{ id: string; score: number }[]")]
-    pub fn rank(&self, #[wasm_bindgen(unchecked_param_type = "string")] q: &JsValue, #[wasm_bindgen(unchecked_param_type = "number | undefined")] limit: &JsValue) -> Result<JsValue, JsError> {
-        let q = q.as_string().ok_or_else(|| JsError::new("rank: the query must be a string"))?;
+    pub fn rank(
+        &self,
+        #[wasm_bindgen(unchecked_param_type = "string")] q: &JsValue,
+        #[wasm_bindgen(unchecked_param_type = "number | undefined")] limit: &JsValue,
+    ) -> Result<JsValue, JsError> {
+        let q = q
+            .as_string()
+            .ok_or_else(|| JsError::new("rank: the query must be a string"))?;
         let limit = match limit.as_f64() {
             None if limit.is_undefined() || limit.is_null() => 10,
             Some(n) if n.fract() == 0.0 && (1.0..=search::MAX_PAGE_SIZE as f64).contains(&n) => n as usize,
-            _ => return Err(JsError::new(&format!("rank: limit must be a whole number from 1 to {}", search::MAX_PAGE_SIZE))),
+            _ => {
+                return Err(JsError::new(&format!(
+                    "rank: limit must be a whole number from 1 to {}",
+                    search::MAX_PAGE_SIZE
+                )))
+            }
         };
         #[derive(Serialize)]
         struct Ranked {
             id: String,
             score: f32,
         }
-        let ranked: Vec<Ranked> = self.inner.rank(&q, limit).map_err(js_error)?.into_iter().map(|(id, score)| Ranked { id, score }).collect();
+        let ranked: Vec<Ranked> = self
+            .inner
+            .rank(&q, limit)
+            .map_err(js_error)?
+            .into_iter()
+            .map(|(id, score)| Ranked { id, score })
+            .collect();
         to_js(&ranked)
     }
 
     /// The public record with this id, or `null`.
     #[wasm_bindgen(unchecked_return_type = "PublicRecord | null")]
     pub fn get(&self, #[wasm_bindgen(unchecked_param_type = "string")] id: &JsValue) -> Result<JsValue, JsError> {
-        let id = id.as_string().ok_or_else(|| JsError::new("get: the id must be a string"))?;
+        let id = id
+            .as_string()
+            .ok_or_else(|| JsError::new("get: the id must be a string"))?;
         to_js(&self.inner.get(&id).map_err(js_error)?)
     }
 
     /// `get`, or `{fetch: [[start, end], …]}` (see `planSearch`).
     #[wasm_bindgen(js_name = planGet, unchecked_return_type = "PublicRecord | null | Fetch")]
     pub fn plan_get(&self, #[wasm_bindgen(unchecked_param_type = "string")] id: &JsValue) -> Result<JsValue, JsError> {
-        let id = id.as_string().ok_or_else(|| JsError::new("get: the id must be a string"))?;
+        let id = id
+            .as_string()
+            .ok_or_else(|| JsError::new("get: the id must be a string"))?;
         match self.inner.planned(|| {}, || self.inner.get(&id)).map_err(js_error)? {
             Planned::Done(record) => to_js(&record),
             fetch => planned_to_js(fetch, 0.0),

@@ -9,21 +9,37 @@ use techmatch::pipeline;
 
 /// Builds from the given files and returns the problems as text lines.
 fn problems(files: &[std::path::PathBuf], map: Option<&Mapping>) -> Vec<String> {
-    pipeline::build(files, map, &|_, _| {}).problems.iter().map(|p| p.to_string()).collect()
+    pipeline::build(files, map, &|_, _| {})
+        .problems
+        .iter()
+        .map(|p| p.to_string())
+        .collect()
 }
 
 fn assert_has(problems: &[String], needle: &str) {
-    assert!(problems.iter().any(|p| p.contains(needle)), "no problem contains {needle:?}; got:\n{}", problems.join("\n"));
+    assert!(
+        problems.iter().any(|p| p.contains(needle)),
+        "no problem contains {needle:?}; got:\n{}",
+        problems.join("\n")
+    );
 }
 
 #[test]
 fn malformed_json_line_names_its_line_and_other_lines_still_count() {
     let dir = tempfile::tempdir().unwrap();
-    let text = format!("{}\n{{\"id\": \"N2\", \"title\": \n{}\n", need_json("N1", json!({})), need_json("N3", json!({})));
+    let text = format!(
+        "{}\n{{\"id\": \"N2\", \"title\": \n{}\n",
+        need_json("N1", json!({})),
+        need_json("N3", json!({}))
+    );
     let f = temp_file(&dir, "needs.jsonl", text.as_bytes());
     let p = problems(std::slice::from_ref(&f), None);
     assert_eq!(p.len(), 1, "{p:?}");
-    assert!(p[0].starts_with(&format!("{}:2: -: -: invalid JSON", f.display())), "{}", p[0]);
+    assert!(
+        p[0].starts_with(&format!("{}:2: -: -: invalid JSON", f.display())),
+        "{}",
+        p[0]
+    );
     let built = pipeline::build(&[f], None, &|_, _| {});
     assert_eq!(built.records, 2, "the good lines are kept for --skip-invalid");
 }
@@ -31,9 +47,19 @@ fn malformed_json_line_names_its_line_and_other_lines_still_count() {
 #[test]
 fn json_array_elements_are_located_by_line() {
     let dir = tempfile::tempdir().unwrap();
-    let text = format!("[\n{},\n{}\n]", need_json("N1", json!({})), need_json("N2", json!({"trl_min": 12})));
+    let text = format!(
+        "[\n{},\n{}\n]",
+        need_json("N1", json!({})),
+        need_json("N2", json!({"trl_min": 12}))
+    );
     let f = temp_file(&dir, "needs.json", text.as_bytes());
-    assert_eq!(problems(std::slice::from_ref(&f), None), [format!("{}:3: N2: trl_min: TRL must be a whole number from 1 to 9, found 12", f.display())]);
+    assert_eq!(
+        problems(std::slice::from_ref(&f), None),
+        [format!(
+            "{}:3: N2: trl_min: TRL must be a whole number from 1 to 9, found 12",
+            f.display()
+        )]
+    );
 }
 
 #[test]
@@ -81,7 +107,10 @@ fn enumerations_dates_and_taxonomy_codes() {
     assert_has(&p, "N1: coop_modes: item 1: unknown mode \"买断\"");
     assert_has(&p, "N1: industries: item 1: unknown industry \"钢铁\"");
     assert_has(&p, "N1: fields: item 1: unknown technology field \"炼金术\"");
-    assert_has(&p, "N1: region: not a six-digit GB/T 2260 code of a known province: \"990000\"");
+    assert_has(
+        &p,
+        "N1: region: not a six-digit GB/T 2260 code of a known province: \"990000\"",
+    );
     assert_has(&p, "N2: kind: must be need, challenge or result, found \"offer\"");
     assert_has(&p, "R1: result_type: unknown result type \"论文\"");
     assert_has(&p, "R1: transfer_modes: item 1: unknown mode \"委托开发\"");
@@ -102,9 +131,16 @@ fn challenge_needs_a_bounty_and_anonymous_posters_an_alias() {
 #[test]
 fn unknown_fields_are_rejected_unless_mapped() {
     let dir = tempfile::tempdir().unwrap();
-    let text = [need_json("N1", json!({"colour": "red"})), need_json("N2", json!({"trl": 5}))].join("\n");
+    let text = [
+        need_json("N1", json!({"colour": "red"})),
+        need_json("N2", json!({"trl": 5})),
+    ]
+    .join("\n");
     let p = problems(&[temp_file(&dir, "x.jsonl", text.as_bytes())], None);
-    assert_has(&p, ":1: N1: colour: unknown field (a mapping file can rename or ignore it)");
+    assert_has(
+        &p,
+        ":1: N1: colour: unknown field (a mapping file can rename or ignore it)",
+    );
     assert_has(&p, ":2: N2: trl: not a field of a need");
 }
 
@@ -112,9 +148,20 @@ fn unknown_fields_are_rejected_unless_mapped() {
 fn duplicate_ids_across_files_name_the_first_place() {
     let dir = tempfile::tempdir().unwrap();
     let a = temp_file(&dir, "a.jsonl", need_json("N1", json!({})).as_bytes());
-    let b = temp_file(&dir, "b.jsonl", format!("{}\n{}", result_json("R1", json!({})), need_json("N1", json!({}))).as_bytes());
+    let b = temp_file(
+        &dir,
+        "b.jsonl",
+        format!("{}\n{}", result_json("R1", json!({})), need_json("N1", json!({}))).as_bytes(),
+    );
     let p = problems(&[a.clone(), b.clone()], None);
-    assert_eq!(p, [format!("{}:2: N1: id: duplicate id, first seen at {}:1", b.display(), a.display())]);
+    assert_eq!(
+        p,
+        [format!(
+            "{}:2: N1: id: duplicate id, first seen at {}:1",
+            b.display(),
+            a.display()
+        )]
+    );
 }
 
 #[test]
@@ -124,7 +171,11 @@ fn a_ten_megabyte_field_is_refused_by_length() {
     let f = temp_file(&dir, "big.jsonl", need_json("N1", json!({"summary": huge})).as_bytes());
     let p = problems(&[f], None);
     assert_eq!(p.len(), 1);
-    assert!(p[0].contains("N1: summary: too long: 3495253 characters, at most 500"), "{}", p[0]);
+    assert!(
+        p[0].contains("N1: summary: too long: 3495253 characters, at most 500"),
+        "{}",
+        p[0]
+    );
 }
 
 #[test]
@@ -143,12 +194,19 @@ fn empty_inputs_are_named() {
     let j = temp_file(&dir, "empty.jsonl", b"\n\n");
     let c = temp_file(&dir, "empty.csv", b"");
     let p = problems(&[j.clone(), c.clone()], None);
-    assert_eq!(p, [format!("{}:0: -: -: no records in the file", j.display()), format!("{}:0: -: -: the file is empty", c.display())]);
+    assert_eq!(
+        p,
+        [
+            format!("{}:0: -: -: no records in the file", j.display()),
+            format!("{}:0: -: -: the file is empty", c.display())
+        ]
+    );
     let built = pipeline::build(&[j], None, &|_, _| {});
     assert!(built.bundle.is_none(), "no bundle from no records");
 }
 
-const CSV_HEADER: &str = "id,kind,title,summary,industries,region,deadline,coop_modes,org,contact,trl_min,trl_max,anonymous";
+const CSV_HEADER: &str =
+    "id,kind,title,summary,industries,region,deadline,coop_modes,org,contact,trl_min,trl_max,anonymous";
 
 #[test]
 fn csv_with_a_wrong_column_count_names_the_row() {
@@ -158,8 +216,14 @@ fn csv_with_a_wrong_column_count_names_the_row() {
     );
     let f = temp_file(&dir, "x.csv", text.as_bytes());
     let p = problems(std::slice::from_ref(&f), None);
-    assert_has(&p, &format!("{}:3: N2: -: row has 4 fields, the header has 13", f.display()));
-    assert_has(&p, &format!("{}:4: N3: public_alias: required field is missing", f.display()));
+    assert_has(
+        &p,
+        &format!("{}:3: N2: -: row has 4 fields, the header has 13", f.display()),
+    );
+    assert_has(
+        &p,
+        &format!("{}:4: N3: public_alias: required field is missing", f.display()),
+    );
     assert_eq!(p.len(), 2, "the 、-list, the slash date and 否 all read fine: {p:?}");
 }
 
@@ -175,17 +239,30 @@ fn gbk_and_bom_csv_are_detected() {
     let built = pipeline::build(&files, None, &|_, _| {});
     assert!(built.problems.is_empty(), "{:?}", built.problems);
     assert_eq!(built.records, 2);
-    let engine = techmatch::search::Engine::open(techmatch::bundle::Bundle::parse(tantivy::directory::OwnedBytes::new(built.bundle.unwrap())).unwrap()).unwrap();
+    let engine = techmatch::search::Engine::open(
+        techmatch::bundle::Bundle::parse(tantivy::directory::OwnedBytes::new(built.bundle.unwrap())).unwrap(),
+    )
+    .unwrap();
     let r = engine.get("N1").unwrap().expect("N1 from the GBK file");
     assert_eq!(r.title, "盐碱地改良技术需求");
-    assert_eq!(engine.get("N2").unwrap().unwrap().id, "N2", "the BOM is not part of the first header");
+    assert_eq!(
+        engine.get("N2").unwrap().unwrap().id,
+        "N2",
+        "the BOM is not part of the first header"
+    );
 }
 
 #[test]
 fn text_that_is_neither_utf8_nor_gbk_is_refused() {
     let dir = tempfile::tempdir().unwrap();
     let f = temp_file(&dir, "x.csv", b"id,title\n\x81\x20,\xff\xff\n");
-    assert_eq!(problems(std::slice::from_ref(&f), None), [format!("{}:0: -: -: the file is neither UTF-8 nor GBK/GB18030 text", f.display())]);
+    assert_eq!(
+        problems(std::slice::from_ref(&f), None),
+        [format!(
+            "{}:0: -: -: the file is neither UTF-8 nor GBK/GB18030 text",
+            f.display()
+        )]
+    );
 }
 
 #[test]
@@ -195,16 +272,49 @@ fn xlsx_with_merged_headers_and_empty_rows() {
     let path = dir.path().join("needs.xlsx");
     let mut wb = Workbook::new();
     let ws = wb.add_worksheet().set_name("需求").unwrap();
-    let header = ["id", "kind", "title", "summary", "industries", "region", "deadline", "coop_modes", "org", "contact"];
+    let header = [
+        "id",
+        "kind",
+        "title",
+        "summary",
+        "industries",
+        "region",
+        "deadline",
+        "coop_modes",
+        "org",
+        "contact",
+    ];
     for (c, h) in header.iter().enumerate() {
         ws.write_string(0, c as u16, *h).unwrap();
     }
-    let row = ["N1", "need", "激光熔覆修复轴类零件", "需要激光熔覆修复技术", "激光及智能装备制造", "130900", "2027-06-30", "合作开发", "某公司", "张三"];
+    let row = [
+        "N1",
+        "need",
+        "激光熔覆修复轴类零件",
+        "需要激光熔覆修复技术",
+        "激光及智能装备制造",
+        "130900",
+        "2027-06-30",
+        "合作开发",
+        "某公司",
+        "张三",
+    ];
     for (c, v) in row.iter().enumerate() {
         ws.write_string(1, c as u16, *v).unwrap();
     }
     // Row 3 stays empty; row 4 is a record with a TRL in a column whose header is merged away.
-    let row4 = ["N2", "need", "数控机床热误差补偿", "主轴热误差补偿", "数控机床", "130100", "2027-01-31", "委托开发", "某机床厂", "王五"];
+    let row4 = [
+        "N2",
+        "need",
+        "数控机床热误差补偿",
+        "主轴热误差补偿",
+        "数控机床",
+        "130100",
+        "2027-01-31",
+        "委托开发",
+        "某机床厂",
+        "王五",
+    ];
     for (c, v) in row4.iter().enumerate() {
         ws.write_string(3, c as u16, *v).unwrap();
     }
@@ -215,32 +325,61 @@ fn xlsx_with_merged_headers_and_empty_rows() {
 
     let p = problems(std::slice::from_ref(&path), None);
     let name = path.display();
-    assert_has(&p, &format!("{name}:需求:1: -: column 12: column has no header (merged or blank header cells?)"));
-    assert_has(&p, &format!("{name}:需求:4: -: -: a value stands under a column without header"));
+    assert_has(
+        &p,
+        &format!("{name}:需求:1: -: column 12: column has no header (merged or blank header cells?)"),
+    );
+    assert_has(
+        &p,
+        &format!("{name}:需求:4: -: -: a value stands under a column without header"),
+    );
     assert_eq!(p.len(), 2, "the empty row 3 is skipped silently: {p:?}");
     let built = pipeline::build(&[path], None, &|_, _| {});
-    assert_eq!(built.records, 2, "both records read; the merged-away value is reported, not misfiled");
+    assert_eq!(
+        built.records, 2,
+        "both records read; the merged-away value is reported, not misfiled"
+    );
 }
 
 #[test]
 fn mapping_naming_a_missing_column_is_an_error() {
     let dir = tempfile::tempdir().unwrap();
-    let data = temp_file(&dir, "papers.jsonl", r#"{"docid": "d1", "title": "t", "abstract": "a", "discipline": "数学", "extra": 1}"#.as_bytes());
-    let map = temp_file(&dir, "m.toml", b"[fields]\nid = \"docid\"\ntitle = \"titel\"\nsummary = \"abstract\"\n");
+    let data = temp_file(
+        &dir,
+        "papers.jsonl",
+        r#"{"docid": "d1", "title": "t", "abstract": "a", "discipline": "数学", "extra": 1}"#.as_bytes(),
+    );
+    let map = temp_file(
+        &dir,
+        "m.toml",
+        b"[fields]\nid = \"docid\"\ntitle = \"titel\"\nsummary = \"abstract\"\n",
+    );
     let mapping = Mapping::load(&map).unwrap();
     let p = problems(&[data], Some(&mapping));
     assert_has(&p, ":0: -: titel: the mapping names column \"titel\", which the file does not have (columns: abstract, discipline, docid, extra, title)");
-    assert_has(&p, ":1: -: extra: column is neither mapped nor ignored by the mapping file");
-    assert_has(&p, ":1: -: discipline: column is neither mapped nor ignored by the mapping file");
+    assert_has(
+        &p,
+        ":1: -: extra: column is neither mapped nor ignored by the mapping file",
+    );
+    assert_has(
+        &p,
+        ":1: -: discipline: column is neither mapped nor ignored by the mapping file",
+    );
 }
 
 #[test]
 fn mapping_files_are_checked_on_load() {
     let dir = tempfile::tempdir().unwrap();
     let bad_field = temp_file(&dir, "a.toml", b"[fields]\ncolour = \"c\"\n");
-    assert!(Mapping::load(&bad_field).unwrap_err().contains("[fields] colour: not a field of the techmatch schema"));
+    assert!(Mapping::load(&bad_field)
+        .unwrap_err()
+        .contains("[fields] colour: not a field of the techmatch schema"));
     let bad_toml = temp_file(&dir, "b.toml", b"[fields\n");
-    assert!(Mapping::load(&bad_toml).unwrap_err().starts_with(&bad_toml.display().to_string()));
+    assert!(Mapping::load(&bad_toml)
+        .unwrap_err()
+        .starts_with(&bad_toml.display().to_string()));
     let empty_spec = temp_file(&dir, "c.toml", b"[fields]\ntitle = { map = { a = \"b\" } }\n");
-    assert!(Mapping::load(&empty_spec).unwrap_err().contains("give a column or a value"));
+    assert!(Mapping::load(&empty_spec)
+        .unwrap_err()
+        .contains("give a column or a value"));
 }

@@ -14,7 +14,15 @@ use techmatch::search::{Engine, SearchRequest};
 
 /// One marker per confidential field; each must vanish from the bundle.
 const MARKERS: [&str; 9] = [
-    "MKCONTACTNEED", "MKORGANON", "MKCREDIT91X", "MKPARTNERA", "MKPARTNERB", "MKCONTACTRESULT", "MKPATENTNO", "9876543.21", "8765432.19",
+    "MKCONTACTNEED",
+    "MKORGANON",
+    "MKCREDIT91X",
+    "MKPARTNERA",
+    "MKPARTNERB",
+    "MKCONTACTRESULT",
+    "MKPATENTNO",
+    "9876543.21",
+    "8765432.19",
 ];
 
 /// Records with every confidential field filled with a marker.
@@ -41,7 +49,12 @@ fn no_confidential_value_can_be_found_in_the_bundle() {
     let input = temp_file(&dir, "secret.jsonl", text.as_bytes());
     let built = pipeline::build(&[input], None, &|_, _| {});
     assert!(built.problems.is_empty(), "{:?}", built.problems);
-    assert!(built.confidential.contains("contact dropped (3)") && built.confidential.contains("budget published as a band (1)"), "{}", built.confidential);
+    assert!(
+        built.confidential.contains("contact dropped (3)")
+            && built.confidential.contains("budget published as a band (1)"),
+        "{}",
+        built.confidential
+    );
     let bytes = built.bundle.unwrap();
     assert_no_marker(&bytes, &MARKERS, &["机密管业", "secret@example.com", "13900001111"]);
     let engine = Engine::open(Bundle::parse(OwnedBytes::new(bytes)).unwrap()).unwrap();
@@ -50,7 +63,10 @@ fn no_confidential_value_can_be_found_in_the_bundle() {
     let secret = engine.get("N-SECRET").unwrap().unwrap();
     assert_eq!(secret.owner.as_deref(), Some("沧州某管道装备企业"));
     assert_eq!(secret.budget_band.as_deref(), Some("1000万元以上"));
-    assert_eq!(engine.get("N-PLAIN").unwrap().unwrap().owner.as_deref(), Some("公开管业有限公司"));
+    assert_eq!(
+        engine.get("N-PLAIN").unwrap().unwrap().owner.as_deref(),
+        Some("公开管业有限公司")
+    );
     let json = engine.get_json("R-SECRET").unwrap().unwrap();
     assert!(json.contains("发明专利") && !json.contains("number"), "{json}");
 }
@@ -59,7 +75,11 @@ fn no_confidential_value_can_be_found_in_the_bundle() {
 fn the_cli_says_what_it_dropped_or_banded() {
     let dir = tempfile::tempdir().unwrap();
     let input = temp_file(&dir, "secret.jsonl", secret_records().as_bytes());
-    let out = Command::new(env!("CARGO_BIN_EXE_techmatch")).args(["build", input.to_str().unwrap(), "--out"]).arg(dir.path().join("out")).output().unwrap();
+    let out = Command::new(env!("CARGO_BIN_EXE_techmatch"))
+        .args(["build", input.to_str().unwrap(), "--out"])
+        .arg(dir.path().join("out"))
+        .output()
+        .unwrap();
     assert!(out.status.success());
     let err = String::from_utf8_lossy(&out.stderr);
     let report = "confidential: budget published as a band (1), contact dropped (3), credit_code dropped (2), intended_partners dropped (1), ipr numbers dropped (1), org of anonymous posters dropped (1)";
@@ -73,11 +93,24 @@ fn confidential_cells_of_a_spreadsheet_export_stay_out_too() {
                N-CSV,need,管道防腐涂层耐温提升,需要耐温涂层,管道装备,130900,2027/6/30,合作开发,MKORGCSV管业,MKCONTACTCSV 张三,是,沧州某企业,MKCREDITCSV,7654321.98,7654329.87,MKPARTNERCSV；另一所大学\n";
     let results = "id\tkind\ttitle\tsummary\tadvantages\tindustries\tregion\ttrl\tresult_type\ttransfer_modes\tholder\tcontact\tipr\n\
                    R-TSV\tresult\t耐高温涂层\t一种涂层\t耐温150℃\t新材料\t120000\t7\t新材料\t转让\t天津某大学\tMKCONTACTTSV\t发明专利:已授权:MKPATENTTSV；实用新型:已授权:MKPATENTTSV2\n";
-    let files = [temp_file(&dir, "needs.csv", csv.as_bytes()), temp_file(&dir, "results.tsv", results.as_bytes())];
+    let files = [
+        temp_file(&dir, "needs.csv", csv.as_bytes()),
+        temp_file(&dir, "results.tsv", results.as_bytes()),
+    ];
     let built = pipeline::build(&files, None, &|_, _| {});
     assert!(built.problems.is_empty(), "{:?}", built.problems);
     assert_eq!(built.records, 2);
-    let markers = ["MKORGCSV", "MKCONTACTCSV", "MKCREDITCSV", "MKPARTNERCSV", "MKCONTACTTSV", "MKPATENTTSV", "MKPATENTTSV2", "7654321.98", "7654329.87"];
+    let markers = [
+        "MKORGCSV",
+        "MKCONTACTCSV",
+        "MKCREDITCSV",
+        "MKPARTNERCSV",
+        "MKCONTACTTSV",
+        "MKPATENTTSV",
+        "MKPATENTTSV2",
+        "7654321.98",
+        "7654329.87",
+    ];
     assert_no_marker(&built.bundle.unwrap(), &markers, &[]);
 }
 
@@ -95,7 +128,12 @@ fn assert_no_marker(bytes: &[u8], markers: &[&str], words: &[&str]) {
 
     // 2. Search over every field.
     for m in markers.iter().chain(words) {
-        let r = engine.search(&SearchRequest { q: m.to_string(), ..SearchRequest::default() }).unwrap();
+        let r = engine
+            .search(&SearchRequest {
+                q: m.to_string(),
+                ..SearchRequest::default()
+            })
+            .unwrap();
         let leaked = r.hits.iter().any(|h| format!("{h:?}").contains(m));
         assert!(!leaked, "{m} found by search");
         if m.is_ascii() && !m.contains('@') && !m.contains('.') {

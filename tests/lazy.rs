@@ -42,10 +42,24 @@ struct Lazy {
 }
 
 fn lazy(bytes: &[u8]) -> Lazy {
-    let (fail, short, served) = (Arc::default(), Arc::<AtomicBool>::default(), Arc::<AtomicU64>::default());
-    let source = Flaky { bytes: bytes.to_vec(), fail: Arc::clone(&fail), short: Arc::clone(&short), served: Arc::clone(&served) };
+    let (fail, short, served) = (
+        Arc::default(),
+        Arc::<AtomicBool>::default(),
+        Arc::<AtomicU64>::default(),
+    );
+    let source = Flaky {
+        bytes: bytes.to_vec(),
+        fail: Arc::clone(&fail),
+        short: Arc::clone(&short),
+        served: Arc::clone(&served),
+    };
     let bundle = Bundle::open_lazy(Box::new(source), bytes.len() as u64).expect("opens lazily");
-    Lazy { engine: Engine::open(bundle).expect("engine opens"), fail, short, served }
+    Lazy {
+        engine: Engine::open(bundle).expect("engine opens"),
+        fail,
+        short,
+        served,
+    }
 }
 
 fn whole(bytes: &[u8]) -> Engine {
@@ -65,11 +79,17 @@ fn answer<T>(engine: &Engine, plan: impl Fn() -> Result<Planned<T>, techmatch::E
 }
 
 fn search(engine: &Engine, req: &SearchRequest) -> Result<(serde_json::Value, usize), String> {
-    answer(engine, || engine.planned(|| engine.warm_search(req), || engine.search(req))).map(|(r, n)| (serde_json::to_value(r).unwrap(), n))
+    answer(engine, || {
+        engine.planned(|| engine.warm_search(req), || engine.search(req))
+    })
+    .map(|(r, n)| (serde_json::to_value(r).unwrap(), n))
 }
 
 fn csl_bundle() -> Vec<u8> {
-    common::bundle_from(&[common::shared().join("data/csl/eval_corpus.jsonl")], Some(&common::root().join("seeds/maps/csl.toml")))
+    common::bundle_from(
+        &[common::shared().join("data/csl/eval_corpus.jsonl")],
+        Some(&common::root().join("seeds/maps/csl.toml")),
+    )
 }
 
 #[test]
@@ -77,13 +97,22 @@ fn every_csl_query_answers_as_the_whole_bundle_does_after_a_few_rounds() {
     let bytes = csl_bundle();
     let (full, lazy) = (whole(&bytes), lazy(&bytes));
     let opened = lazy.engine.transfer().unwrap();
-    assert!(opened.bytes < bytes.len() as u64 / 20, "opening fetched {} of {} bytes", opened.bytes, bytes.len());
+    assert!(
+        opened.bytes < bytes.len() as u64 / 20,
+        "opening fetched {} of {} bytes",
+        opened.bytes,
+        bytes.len()
+    );
     let queries = std::fs::read_to_string(common::shared().join("data/csl/queries_keyword.tsv")).unwrap();
     let mut rounds = vec![0usize; 13];
     let mut n = 0;
     for line in queries.lines() {
         let q = line.split_once('\t').unwrap().1;
-        let req = SearchRequest { q: q.to_string(), size: 10, ..SearchRequest::default() };
+        let req = SearchRequest {
+            q: q.to_string(),
+            size: 10,
+            ..SearchRequest::default()
+        };
         let expected = serde_json::to_value(full.search(&req).unwrap()).unwrap();
         assert!(expected["total"].as_u64().unwrap() > 0, "{q:?} finds nothing");
         let (got, r) = search(&lazy.engine, &req).unwrap();
@@ -97,24 +126,41 @@ fn every_csl_query_answers_as_the_whole_bundle_does_after_a_few_rounds() {
     eprintln!("CSL queries by rounds of fetches: {:?}", &rounds[..5]);
     assert_eq!(rounds[5..].iter().sum::<usize>(), 0, "rounds per query: {rounds:?}");
     // A repeated query is answered from the cache.
-    let again = SearchRequest { q: "数值模拟".into(), ..SearchRequest::default() };
+    let again = SearchRequest {
+        q: "数值模拟".into(),
+        ..SearchRequest::default()
+    };
     search(&lazy.engine, &again).unwrap();
     let before = lazy.engine.transfer().unwrap();
     let (_, r) = search(&lazy.engine, &again).unwrap();
     assert_eq!((r, lazy.engine.transfer().unwrap()), (0, before));
-    assert!(lazy.served.load(Ordering::SeqCst) < bytes.len() as u64, "fetched more than the bundle");
+    assert!(
+        lazy.served.load(Ordering::SeqCst) < bytes.len() as u64,
+        "fetched more than the bundle"
+    );
 }
 
 #[test]
 fn filters_sorting_facets_matches_and_records_answer_as_the_whole_bundle_does() {
-    let bytes = common::bundle_from(&[common::root().join("seeds/needs.jsonl"), common::root().join("seeds/results.jsonl")], None);
+    let bytes = common::bundle_from(
+        &[
+            common::root().join("seeds/needs.jsonl"),
+            common::root().join("seeds/results.jsonl"),
+        ],
+        None,
+    );
     let full = whole(&bytes);
     let mut requests: Vec<SearchRequest> = Vec::new();
     for q in ["", "盐碱地 改良", "电池 -钠离子", "\"数控机床\"", "PM2.5", "GIS"] {
         for sort in ["relevance", "date", "deadline"] {
             let json = serde_json::json!({"q": q, "sort": sort, "filters": {"industries": ["新能源产业"]}, "trl": {"min": 3, "max": 8}, "page": 1, "size": 5, "today": "2026-06-01"});
             requests.push(techmatch::search::request_from_json(&json.to_string()).unwrap());
-            requests.push(SearchRequest { q: q.into(), open: true, today: Some("2026-06-01".into()), ..SearchRequest::default() });
+            requests.push(SearchRequest {
+                q: q.into(),
+                open: true,
+                today: Some("2026-06-01".into()),
+                ..SearchRequest::default()
+            });
         }
     }
     for req in &requests {
@@ -123,22 +169,45 @@ fn filters_sorting_facets_matches_and_records_answer_as_the_whole_bundle_does() 
         assert_eq!(search(&lazy.engine, req).unwrap().0, expected, "{req:?}");
     }
     let stats = full.stats().unwrap();
-    let ids: Vec<String> = full.search(&SearchRequest { size: 1000, ..SearchRequest::default() }).unwrap().hits.into_iter().map(|h| h.id).collect();
+    let ids: Vec<String> = full
+        .search(&SearchRequest {
+            size: 1000,
+            ..SearchRequest::default()
+        })
+        .unwrap()
+        .hits
+        .into_iter()
+        .map(|h| h.id)
+        .collect();
     assert_eq!(ids.len() as u64, stats.records);
     // Every seed, matched on a fresh lazy engine (cold cache) and on a warm one.
     let warm = lazy(&bytes);
     for id in &ids {
-        let req = MatchRequest { id: Some(id.clone()), size: 10, ..MatchRequest::default() };
+        let req = MatchRequest {
+            id: Some(id.clone()),
+            size: 10,
+            ..MatchRequest::default()
+        };
         let expected = serde_json::to_value(full.match_records(&req).unwrap()).unwrap();
         for engine in [&lazy(&bytes).engine, &warm.engine] {
-            let (got, _) = answer(engine, || engine.planned(|| engine.warm_match(&req), || engine.match_records(&req))).unwrap();
+            let (got, _) = answer(engine, || {
+                engine.planned(|| engine.warm_match(&req), || engine.match_records(&req))
+            })
+            .unwrap();
             assert_eq!(serde_json::to_value(got).unwrap(), expected, "match {id}");
             let (record, _) = answer(engine, || engine.planned(|| {}, || engine.get(id))).unwrap();
             assert_eq!(record, full.get(id).unwrap());
         }
     }
-    let text = MatchRequest { text: Some("寻求锂电池正极材料低成本制备技术，要求循环寿命长".into()), ..MatchRequest::default() };
-    let (got, _) = answer(&warm.engine, || warm.engine.planned(|| warm.engine.warm_match(&text), || warm.engine.match_records(&text))).unwrap();
+    let text = MatchRequest {
+        text: Some("寻求锂电池正极材料低成本制备技术，要求循环寿命长".into()),
+        ..MatchRequest::default()
+    };
+    let (got, _) = answer(&warm.engine, || {
+        warm.engine
+            .planned(|| warm.engine.warm_match(&text), || warm.engine.match_records(&text))
+    })
+    .unwrap();
     assert_eq!(got, full.match_records(&text).unwrap());
     assert_eq!(warm.engine.stats().unwrap().facets, stats.facets);
 }
@@ -149,13 +218,23 @@ fn paging_through_a_remembered_search_answers_as_the_whole_bundle_does() {
     let (full, lazy) = (whole(&bytes), lazy(&bytes));
     for q in ["数值模拟", "遥感 影像", "", "量子纠缠光谱仪"] {
         for page in [1, 2, 3, 2, 1, 900] {
-            let req = SearchRequest { q: q.into(), page, size: 10, ..SearchRequest::default() };
+            let req = SearchRequest {
+                q: q.into(),
+                page,
+                size: 10,
+                ..SearchRequest::default()
+            };
             let expected = serde_json::to_value(full.search(&req).unwrap()).unwrap();
             let (got, _) = search(&lazy.engine, &req).unwrap();
             assert_eq!(got, expected, "{req:?}");
         }
         // Asked again, a remembered page fetches nothing.
-        let req = SearchRequest { q: q.into(), page: 2, size: 10, ..SearchRequest::default() };
+        let req = SearchRequest {
+            q: q.into(),
+            page: 2,
+            size: 10,
+            ..SearchRequest::default()
+        };
         let before = lazy.engine.transfer().unwrap();
         assert_eq!(search(&lazy.engine, &req).unwrap().1, 0, "{q:?} again");
         assert_eq!(lazy.engine.transfer().unwrap(), before);
@@ -166,7 +245,10 @@ fn paging_through_a_remembered_search_answers_as_the_whole_bundle_does() {
 fn a_failed_or_short_fetch_fails_that_request_and_the_next_one_works() {
     let bytes = csl_bundle();
     let lazy = lazy(&bytes);
-    let req = |q: &str| SearchRequest { q: q.into(), ..SearchRequest::default() };
+    let req = |q: &str| SearchRequest {
+        q: q.into(),
+        ..SearchRequest::default()
+    };
     lazy.fail.store(true, Ordering::SeqCst);
     let err = search(&lazy.engine, &req("数值模拟")).unwrap_err();
     assert!(err.contains("HTTP 503"), "{err}");
@@ -180,7 +262,10 @@ fn a_failed_or_short_fetch_fails_that_request_and_the_next_one_works() {
     lazy.short.store(false, Ordering::SeqCst);
     let full = whole(&bytes);
     for q in ["数值模拟", "有限元"] {
-        assert_eq!(search(&lazy.engine, &req(q)).unwrap().0, serde_json::to_value(full.search(&req(q)).unwrap()).unwrap());
+        assert_eq!(
+            search(&lazy.engine, &req(q)).unwrap().0,
+            serde_json::to_value(full.search(&req(q)).unwrap()).unwrap()
+        );
     }
 }
 
@@ -190,7 +275,10 @@ fn hot_ranges_lie_inside_their_files_and_a_bundle_opens_from_its_opening_alone()
     let header = Bundle::parse(OwnedBytes::new(bytes.clone())).unwrap().header;
     assert!(!header.hot.is_empty());
     for [file, start, end] in &header.hot {
-        assert!(start < end && *end <= header.files[*file as usize].len, "{file} {start}..{end}");
+        assert!(
+            start < end && *end <= header.files[*file as usize].len,
+            "{file} {start}..{end}"
+        );
     }
     // The opening (header and hot section) ends where the files start, and it is all a lazy
     // reader fetches before the engine is open: at most three requests (16 KiB, the header's
@@ -206,9 +294,19 @@ fn hot_ranges_lie_inside_their_files_and_a_bundle_opens_from_its_opening_alone()
     cache.supply(0, &bytes[..opening as usize]).unwrap();
     let engine = Engine::open(Bundle::lazy(cache).unwrap()).unwrap();
     // The opening's own blocks are dropped once open; the hot blocks stay, not counted as held.
-    assert_eq!(engine.transfer().unwrap(), bundle::Transfer { ranges: 1, bytes: opening, held: 0 });
+    assert_eq!(
+        engine.transfer().unwrap(),
+        bundle::Transfer {
+            ranges: 1,
+            bytes: opening,
+            held: 0
+        }
+    );
     // The hot section's copy is the files' own bytes: every record reads the same.
-    let req = SearchRequest { q: "数值模拟".into(), ..SearchRequest::default() };
+    let req = SearchRequest {
+        q: "数值模拟".into(),
+        ..SearchRequest::default()
+    };
     let (got, _) = search(&engine, &req).unwrap();
     assert_eq!(got, serde_json::to_value(whole(&bytes).search(&req).unwrap()).unwrap());
 }
@@ -223,9 +321,17 @@ fn a_long_session_keeps_the_cache_within_its_budget_and_answers_the_same() {
     let queries = std::fs::read_to_string(common::shared().join("data/csl/queries_keyword.tsv")).unwrap();
     let mut most_held = 0;
     for q in queries.lines().step_by(4).map(|l| l.split_once('\t').unwrap().1) {
-        let req = SearchRequest { q: q.to_string(), size: 10, ..SearchRequest::default() };
+        let req = SearchRequest {
+            q: q.to_string(),
+            size: 10,
+            ..SearchRequest::default()
+        };
         let (got, rounds) = search(&engine, &req).unwrap();
-        assert_eq!(got, serde_json::to_value(full.search(&req).unwrap()).unwrap(), "query {q:?}: lazy answer differs");
+        assert_eq!(
+            got,
+            serde_json::to_value(full.search(&req).unwrap()).unwrap(),
+            "query {q:?}: lazy answer differs"
+        );
         assert!(rounds <= 4, "query {q:?} took {rounds} rounds");
         let t = engine.transfer().unwrap();
         assert!(t.held <= BUDGET, "{t:?} after {q:?}: over the budget of {BUDGET}");
@@ -233,9 +339,22 @@ fn a_long_session_keeps_the_cache_within_its_budget_and_answers_the_same() {
     }
     let t = engine.transfer().unwrap();
     // The session fetched several budgets' worth: blocks were dropped, and fetched again when needed.
-    assert!(t.bytes > 4 * BUDGET && most_held > BUDGET / 2, "{t:?}, at most {most_held} held");
+    assert!(
+        t.bytes > 4 * BUDGET && most_held > BUDGET / 2,
+        "{t:?}, at most {most_held} held"
+    );
     // A match and a record after all that: still the whole bundle's answers.
-    let m = MatchRequest { id: Some("d00002".into()), today: Some("2026-11-21".into()), ..MatchRequest::default() };
-    let (got, _) = answer(&engine, || engine.planned(|| engine.warm_match(&m), || engine.match_records(&m))).unwrap();
-    assert_eq!(serde_json::to_value(got).unwrap(), serde_json::to_value(full.match_records(&m).unwrap()).unwrap());
+    let m = MatchRequest {
+        id: Some("d00002".into()),
+        today: Some("2026-11-21".into()),
+        ..MatchRequest::default()
+    };
+    let (got, _) = answer(&engine, || {
+        engine.planned(|| engine.warm_match(&m), || engine.match_records(&m))
+    })
+    .unwrap();
+    assert_eq!(
+        serde_json::to_value(got).unwrap(),
+        serde_json::to_value(full.match_records(&m).unwrap()).unwrap()
+    );
 }

@@ -17,7 +17,6 @@ use techmatch::bundle::{self, Bundle, BundleError};
 use techmatch::pipeline;
 use techmatch::search::Engine;
 
-
 /// xorshift64*: the same inputs on every run.
 struct Rng(u64);
 
@@ -35,10 +34,45 @@ impl Rng {
 
 /// Bytes a mutation may insert: structure of the formats the targets read.
 const TOKENS: &[&[u8]] = &[
-    b"\"", b"\\", b"\\ud800", b"{", b"}", b"[", b"]", b":", b",", b"\n", b"\r\n", b"\t", b";", b"\xe3\x80\x81", b"%%", b"-", b"\"q\":",
-    b"\"filters\":{\"region\":[\"\"]}", b"\"trl\":{\"min\":0}", b"\"size\":1000", b"\"page\":4294967295", b"\"kind\":\"needs\"", b"null", b"1e309",
-    b"-1", b"18446744073709551616", b"\xef\xbb\xbf", b"\xff\xfe", b"\xc0\x80", b"\xed\xa0\x80", b"\x00", b"\xe2\x80\x8f", b"\xe2\x80\x8b",
-    b"[fields]\n", b"= { column = \"", b"[limits]\n", b"\"deadline\":\"2026-02-29\"", b"9999-12-31", b"\xe7\x9b\x90\xe7\xa2\xb1\xe5\x9c\xb0",
+    b"\"",
+    b"\\",
+    b"\\ud800",
+    b"{",
+    b"}",
+    b"[",
+    b"]",
+    b":",
+    b",",
+    b"\n",
+    b"\r\n",
+    b"\t",
+    b";",
+    b"\xe3\x80\x81",
+    b"%%",
+    b"-",
+    b"\"q\":",
+    b"\"filters\":{\"region\":[\"\"]}",
+    b"\"trl\":{\"min\":0}",
+    b"\"size\":1000",
+    b"\"page\":4294967295",
+    b"\"kind\":\"needs\"",
+    b"null",
+    b"1e309",
+    b"-1",
+    b"18446744073709551616",
+    b"\xef\xbb\xbf",
+    b"\xff\xfe",
+    b"\xc0\x80",
+    b"\xed\xa0\x80",
+    b"\x00",
+    b"\xe2\x80\x8f",
+    b"\xe2\x80\x8b",
+    b"[fields]\n",
+    b"= { column = \"",
+    b"[limits]\n",
+    b"\"deadline\":\"2026-02-29\"",
+    b"9999-12-31",
+    b"\xe7\x9b\x90\xe7\xa2\xb1\xe5\x9c\xb0",
 ];
 
 /// One libFuzzer-like mutation of `input` (byte flips, inserted tokens, cuts, duplicated or
@@ -81,7 +115,9 @@ fn mutate(rng: &mut Rng, input: &[u8], other: &[u8]) -> Vec<u8> {
 fn committed(target: &str) -> Vec<(PathBuf, Vec<u8>)> {
     let mut out = Vec::new();
     for dir in ["seeds", "regressions"] {
-        let Ok(entries) = std::fs::read_dir(common::root().join("fuzz").join(dir).join(target)) else { continue };
+        let Ok(entries) = std::fs::read_dir(common::root().join("fuzz").join(dir).join(target)) else {
+            continue;
+        };
         for e in entries {
             let path = e.unwrap().path();
             out.push((path.clone(), std::fs::read(&path).unwrap()));
@@ -110,8 +146,19 @@ fn smoke(name: &str, target: fn(&[u8]), extra: Vec<Vec<u8>>, generated: usize, s
 /// A small bundle of two records from the seeds.
 fn tiny_bundle() -> Vec<u8> {
     let dir = tempfile::tempdir().unwrap();
-    let line = |f: &str| std::fs::read_to_string(common::root().join("seeds").join(f)).unwrap().lines().next().unwrap().to_string();
-    let input = temp_file(&dir, "two.jsonl", format!("{}\n{}", line("needs.jsonl"), line("results.jsonl")).as_bytes());
+    let line = |f: &str| {
+        std::fs::read_to_string(common::root().join("seeds").join(f))
+            .unwrap()
+            .lines()
+            .next()
+            .unwrap()
+            .to_string()
+    };
+    let input = temp_file(
+        &dir,
+        "two.jsonl",
+        format!("{}\n{}", line("needs.jsonl"), line("results.jsonl")).as_bytes(),
+    );
     common::bundle_from(&[input], None)
 }
 
@@ -120,8 +167,32 @@ fn xlsx_input() -> Vec<u8> {
     let mut wb = rust_xlsxwriter::Workbook::new();
     let ws = wb.add_worksheet();
     let rows = [
-        ["id", "kind", "title", "summary", "industries", "region", "deadline", "coop_modes", "org", "contact", "trl_min"],
-        ["N1", "need", "激光熔覆修复", "需要激光熔覆修复技术", "激光及智能装备制造", "130900", "2027-06-30", "合作开发", "某公司", "张三", "4"],
+        [
+            "id",
+            "kind",
+            "title",
+            "summary",
+            "industries",
+            "region",
+            "deadline",
+            "coop_modes",
+            "org",
+            "contact",
+            "trl_min",
+        ],
+        [
+            "N1",
+            "need",
+            "激光熔覆修复",
+            "需要激光熔覆修复技术",
+            "激光及智能装备制造",
+            "130900",
+            "2027-06-30",
+            "合作开发",
+            "某公司",
+            "张三",
+            "4",
+        ],
     ];
     for (r, row) in rows.iter().enumerate() {
         for (c, v) in row.iter().enumerate() {
@@ -164,9 +235,21 @@ fn boundaries(bytes: &[u8]) -> (bundle::Header, Vec<usize>) {
     let header = bundle::parse_header(bytes, bytes.len() as u64).unwrap();
     let header_end = bundle::PREAMBLE_LEN + u32::from_le_bytes(bytes[12..16].try_into().unwrap()) as usize;
     let copy_end = header_end + header.hot_section.len as usize;
-    let mut at = vec![8, 12, 16, bundle::PREAMBLE_LEN, header_end, (header_end + copy_end) / 2, copy_end];
+    let mut at = vec![
+        8,
+        12,
+        16,
+        bundle::PREAMBLE_LEN,
+        header_end,
+        (header_end + copy_end) / 2,
+        copy_end,
+    ];
     for f in &header.files {
-        at.extend([f.offset as usize, (f.offset + f.len / 2) as usize, (f.offset + f.len) as usize]);
+        at.extend([
+            f.offset as usize,
+            (f.offset + f.len / 2) as usize,
+            (f.offset + f.len) as usize,
+        ]);
     }
     at.sort();
     at.dedup();
@@ -178,7 +261,10 @@ fn a_real_bundle_cut_at_every_section_boundary_says_truncated() {
     let good = targets::SEEDS_BUNDLE;
     let (_, cuts) = boundaries(good);
     for &at in &cuts {
-        for cut in [at.saturating_sub(1), at, at + 1].into_iter().filter(|c| (1..good.len()).contains(c)) {
+        for cut in [at.saturating_sub(1), at, at + 1]
+            .into_iter()
+            .filter(|c| (1..good.len()).contains(c))
+        {
             match Bundle::parse(OwnedBytes::new(good[..cut].to_vec())) {
                 Err(BundleError::Truncated { expected, found }) => {
                     assert_eq!(found, cut as u64);
@@ -197,7 +283,11 @@ fn a_real_bundle_with_one_flipped_byte_names_the_damaged_part() {
     let (header, marks) = boundaries(good);
     let header_end = bundle::PREAMBLE_LEN + u32::from_le_bytes(good[12..16].try_into().unwrap()) as usize;
     // Every section's first, middle and last byte, and every 4099th byte besides.
-    let spots = marks.iter().flat_map(|&m| [m.saturating_sub(1), m]).chain((0..good.len()).step_by(4099)).filter(|&s| s < good.len());
+    let spots = marks
+        .iter()
+        .flat_map(|&m| [m.saturating_sub(1), m])
+        .chain((0..good.len()).step_by(4099))
+        .filter(|&s| s < good.len());
     for at in spots {
         let mut bad = good.to_vec();
         bad[at] ^= 0x20;
@@ -213,7 +303,11 @@ fn a_real_bundle_with_one_flipped_byte_names_the_damaged_part() {
             a if a < header_end => "header".to_string(),
             a if a < header.files[0].offset as usize => "checksum mismatch in the hot section".to_string(),
             a => {
-                let file = header.files.iter().find(|f| (f.offset..f.offset + f.len).contains(&(a as u64))).unwrap();
+                let file = header
+                    .files
+                    .iter()
+                    .find(|f| (f.offset..f.offset + f.len).contains(&(a as u64)))
+                    .unwrap();
                 format!("checksum mismatch in {}", file.name)
             }
         };
@@ -222,7 +316,10 @@ fn a_real_bundle_with_one_flipped_byte_names_the_damaged_part() {
 }
 
 fn techmatch(args: &[&str]) -> std::process::Output {
-    Command::new(env!("CARGO_BIN_EXE_techmatch")).args(args).output().unwrap()
+    Command::new(env!("CARGO_BIN_EXE_techmatch"))
+        .args(args)
+        .output()
+        .unwrap()
 }
 
 #[test]
@@ -233,20 +330,43 @@ fn the_cli_refuses_damaged_future_and_foreign_bundles_by_name() {
     future[8..12].copy_from_slice(&(bundle::FORMAT_VERSION + 1).to_le_bytes());
     // Another codec in the header (same length, so offsets hold), checksum made right again.
     let mut foreign = good.to_vec();
-    let at = foreign.windows(bundle::CODEC.len()).position(|w| w == bundle::CODEC.as_bytes()).unwrap();
+    let at = foreign
+        .windows(bundle::CODEC.len())
+        .position(|w| w == bundle::CODEC.as_bytes())
+        .unwrap();
     foreign[at..at + bundle::CODEC.len()].copy_from_slice(b"tantivy-0.27/zst/sstable");
     let len = u32::from_le_bytes(foreign[12..16].try_into().unwrap()) as usize;
     let crc = crc32fast::hash(&foreign[bundle::PREAMBLE_LEN..bundle::PREAMBLE_LEN + len]);
     foreign[16..20].copy_from_slice(&crc.to_le_bytes());
     let cases: [(&str, Vec<u8>, &str); 4] = [
         ("cut.bundle", good[..good.len() / 3].to_vec(), "bundle is truncated"),
-        ("flipped.bundle", { let mut b = good.to_vec(); b[good.len() - 100] ^= 1; b }, "checksum mismatch in"),
-        ("future.bundle", future, &format!("bundle format version {} is not supported", bundle::FORMAT_VERSION + 1)),
-        ("foreign.bundle", foreign, "incompatible with this engine: codec \"tantivy-0.27/zst/sstable\""),
+        (
+            "flipped.bundle",
+            {
+                let mut b = good.to_vec();
+                b[good.len() - 100] ^= 1;
+                b
+            },
+            "checksum mismatch in",
+        ),
+        (
+            "future.bundle",
+            future,
+            &format!("bundle format version {} is not supported", bundle::FORMAT_VERSION + 1),
+        ),
+        (
+            "foreign.bundle",
+            foreign,
+            "incompatible with this engine: codec \"tantivy-0.27/zst/sstable\"",
+        ),
     ];
     for (name, bytes, message) in cases {
         let path = temp_file(&dir, name, &bytes);
-        for args in [vec!["search", path.to_str().unwrap(), "涂层"], vec!["match", path.to_str().unwrap(), "--id", "N-2026-0001"], vec!["inspect", path.to_str().unwrap()]] {
+        for args in [
+            vec!["search", path.to_str().unwrap(), "涂层"],
+            vec!["match", path.to_str().unwrap(), "--id", "N-2026-0001"],
+            vec!["inspect", path.to_str().unwrap()],
+        ] {
             let out = techmatch(&args);
             let err = String::from_utf8_lossy(&out.stderr);
             assert_eq!(out.status.code(), Some(1), "{args:?}: {err}");
@@ -272,9 +392,15 @@ fn a_forged_bundle_that_makes_tantivy_panic_is_exit_code_1_naming_it() {
         let path = temp_file(&dir, &format!("forged-{at}.bundle"), &forged(at));
         let out = techmatch(&["search", path.to_str().unwrap(), "技术 涂层"]);
         let err = String::from_utf8_lossy(&out.stderr);
-        assert!(err.contains("panicked"), "flip at {at} no longer makes tantivy panic: pick new offsets\n{err}");
+        assert!(
+            err.contains("panicked"),
+            "flip at {at} no longer makes tantivy panic: pick new offsets\n{err}"
+        );
         assert_eq!(out.status.code(), Some(1), "flip at {at}: {err}");
-        let named = format!("techmatch: {}: the index inside the bundle failed while being read", path.display());
+        let named = format!(
+            "techmatch: {}: the index inside the bundle failed while being read",
+            path.display()
+        );
         assert!(err.contains(&named), "{err}");
     }
 }
@@ -283,7 +409,12 @@ fn a_forged_bundle_that_makes_tantivy_panic_is_exit_code_1_naming_it() {
 fn facet_counts_skip_ordinals_a_forged_bundle_puts_past_the_dictionary() {
     for at in [2115, 4277] {
         let engine = Engine::open(Bundle::parse(OwnedBytes::new(forged(at))).unwrap()).unwrap();
-        let res = engine.search(&techmatch::search::SearchRequest { q: "技术 涂层".into(), ..Default::default() }).unwrap();
+        let res = engine
+            .search(&techmatch::search::SearchRequest {
+                q: "技术 涂层".into(),
+                ..Default::default()
+            })
+            .unwrap();
         assert!(res.total > 0, "flip at {at}");
     }
 }
@@ -296,9 +427,18 @@ fn a_forged_column_claiming_more_values_than_its_bytes_hold_is_an_error_not_an_a
         let engine = Engine::open(Bundle::parse(OwnedBytes::new(forged(at))).unwrap());
         let err = match engine {
             Err(e) => e.to_string(),
-            Ok(engine) => engine.search(&techmatch::search::SearchRequest { q: "技术 涂层".into(), ..Default::default() }).unwrap_err().to_string(),
+            Ok(engine) => engine
+                .search(&techmatch::search::SearchRequest {
+                    q: "技术 涂层".into(),
+                    ..Default::default()
+                })
+                .unwrap_err()
+                .to_string(),
         };
-        assert!(err.contains("claims") && err.contains("values in"), "flip at {at}: {err}");
+        assert!(
+            err.contains("claims") && err.contains("values in"),
+            "flip at {at}: {err}"
+        );
     }
 }
 
@@ -309,7 +449,13 @@ fn a_forged_stored_record_length_is_an_error_not_an_abort() {
     // records itself now, every length checked against the bytes.
     let bytes = targets::edited_seeds_bundle(&[[4].as_slice(), &47983u32.to_le_bytes(), &[0xff]].concat());
     let engine = Engine::open(Bundle::parse(OwnedBytes::new(bytes)).unwrap()).unwrap();
-    let err = engine.search(&techmatch::search::SearchRequest { q: "技术 涂层".into(), ..Default::default() }).unwrap_err().to_string();
+    let err = engine
+        .search(&techmatch::search::SearchRequest {
+            q: "技术 涂层".into(),
+            ..Default::default()
+        })
+        .unwrap_err()
+        .to_string();
     assert!(err.contains("stored record unreadable: text length cut short"), "{err}");
 }
 
@@ -320,10 +466,19 @@ fn excluding_a_phrase_removes_exactly_the_records_holding_it() {
     // does not hold the phrase is still found, and none that holds it.
     let engine = Engine::open(Bundle::parse(OwnedBytes::new(targets::SEEDS_BUNDLE.to_vec())).unwrap()).unwrap();
     let ids = |q: &str| -> std::collections::BTreeSet<String> {
-        let req = techmatch::search::SearchRequest { q: q.into(), size: 1000, ..Default::default() };
+        let req = techmatch::search::SearchRequest {
+            q: q.into(),
+            size: 1000,
+            ..Default::default()
+        };
         engine.search(&req).unwrap().hits.into_iter().map(|h| h.id).collect()
     };
-    for (base, phrase) in [("涂层", "耐温 涂层"), ("技术", "防腐 涂层"), ("", "轴。让"), ("系统", "激光 熔覆")] {
+    for (base, phrase) in [
+        ("涂层", "耐温 涂层"),
+        ("技术", "防腐 涂层"),
+        ("", "轴。让"),
+        ("系统", "激光 熔覆"),
+    ] {
         let holding = ids(&format!("\"{phrase}\""));
         let expected: std::collections::BTreeSet<String> = ids(base).difference(&holding).cloned().collect();
         assert!(!expected.is_empty());
@@ -333,23 +488,40 @@ fn excluding_a_phrase_removes_exactly_the_records_holding_it() {
 
 /// Problems of a build from files, as text lines.
 fn problems(files: &[PathBuf]) -> Vec<String> {
-    pipeline::build(files, None, &|_, _| {}).problems.iter().map(|p| p.to_string()).collect()
+    pipeline::build(files, None, &|_, _| {})
+        .problems
+        .iter()
+        .map(|p| p.to_string())
+        .collect()
 }
 
 #[test]
 fn utf16_csv_with_a_bom_reads_and_broken_utf16_is_named() {
     let dir = tempfile::tempdir().unwrap();
     let text = "id,kind,title,summary,industries,region,deadline,coop_modes,org,contact\nN1,need,盐碱地改良技术需求,耐盐作物,现代农业,130900,2027-06-30,合作开发,某公司,张三\n";
-    let le: Vec<u8> = [0xFF, 0xFE].into_iter().chain(text.encode_utf16().flat_map(u16::to_le_bytes)).collect();
-    let be: Vec<u8> = [0xFE, 0xFF].into_iter().chain(text.replace("N1", "N2").encode_utf16().flat_map(u16::to_be_bytes)).collect();
-    let built = pipeline::build(&[temp_file(&dir, "le.csv", &le), temp_file(&dir, "be.csv", &be)], None, &|_, _| {});
+    let le: Vec<u8> = [0xFF, 0xFE]
+        .into_iter()
+        .chain(text.encode_utf16().flat_map(u16::to_le_bytes))
+        .collect();
+    let be: Vec<u8> = [0xFE, 0xFF]
+        .into_iter()
+        .chain(text.replace("N1", "N2").encode_utf16().flat_map(u16::to_be_bytes))
+        .collect();
+    let built = pipeline::build(
+        &[temp_file(&dir, "le.csv", &le), temp_file(&dir, "be.csv", &be)],
+        None,
+        &|_, _| {},
+    );
     assert!(built.problems.is_empty(), "{:?}", built.problems);
     assert_eq!(built.records, 2);
     // A lone surrogate in UTF-16 is not text.
     let mut broken = le.clone();
     broken.extend([0x00, 0xD8, b'x', 0x00]);
     let f = temp_file(&dir, "broken.csv", &broken);
-    assert_eq!(problems(std::slice::from_ref(&f)), [format!("{}:0: -: -: invalid UTF-16LE text", f.display())]);
+    assert_eq!(
+        problems(std::slice::from_ref(&f)),
+        [format!("{}:0: -: -: invalid UTF-16LE text", f.display())]
+    );
 }
 
 #[test]
@@ -368,14 +540,23 @@ fn lone_surrogate_escapes_and_nul_are_named_bidi_and_zero_width_text_is_kept() {
     let built = pipeline::build(std::slice::from_ref(&f), None, &|_, _| {});
     let p: Vec<String> = built.problems.iter().map(|p| p.to_string()).collect();
     let name = f.display();
-    assert!(p[0].starts_with(&format!("{name}:1: -: -: invalid JSON: unexpected end of hex escape")), "{p:?}");
-    assert_eq!(p[1], format!("{name}:2: N2: summary: contains control character U+0000"));
+    assert!(
+        p[0].starts_with(&format!("{name}:1: -: -: invalid JSON: unexpected end of hex escape")),
+        "{p:?}"
+    );
+    assert_eq!(
+        p[1],
+        format!("{name}:2: N2: summary: contains control character U+0000")
+    );
     assert_eq!(p.len(), 2, "{p:?}");
     // Direction and zero-width marks are format characters of real text (Arabic, emoji): kept
     // verbatim for the widget to isolate, not dropped or rewritten.
     let engine = Engine::open(Bundle::parse(OwnedBytes::new(built.bundle.unwrap())).unwrap()).unwrap();
     assert_eq!(engine.get("N3").unwrap().unwrap().title, rtl);
-    assert_eq!(engine.get("R1").unwrap().unwrap().advantages.as_deref(), Some(zero_width));
+    assert_eq!(
+        engine.get("R1").unwrap().unwrap().advantages.as_deref(),
+        Some(zero_width)
+    );
 }
 
 #[test]
@@ -386,14 +567,32 @@ fn xlsx_dates_out_of_the_calendar_are_named_not_a_crash() {
     let mut wb = Workbook::new();
     let ws = wb.add_worksheet();
     let date = Format::new().set_num_format("yyyy-mm-dd");
-    let header = ["id", "kind", "title", "summary", "industries", "region", "deadline", "coop_modes", "org", "contact"];
+    let header = [
+        "id",
+        "kind",
+        "title",
+        "summary",
+        "industries",
+        "region",
+        "deadline",
+        "coop_modes",
+        "org",
+        "contact",
+    ];
     for (c, h) in header.iter().enumerate() {
         ws.write_string(0, c as u16, *h).unwrap();
     }
     // Excel serial days: a real date, then values no calendar holds.
     for (r, serial) in [46_203.0, 1e300, -1e300, 3e6].into_iter().enumerate() {
         let row = r as u32 + 1;
-        let values = [format!("N{row}"), "need".into(), "激光熔覆修复".into(), "需要激光熔覆修复技术".into(), "激光及智能装备制造".into(), "130900".into()];
+        let values = [
+            format!("N{row}"),
+            "need".into(),
+            "激光熔覆修复".into(),
+            "需要激光熔覆修复技术".into(),
+            "激光及智能装备制造".into(),
+            "130900".into(),
+        ];
         for (c, v) in values.iter().enumerate() {
             ws.write_string(row, c as u16, v).unwrap();
         }
@@ -415,5 +614,8 @@ fn xlsx_dates_out_of_the_calendar_are_named_not_a_crash() {
         ]
     );
     let engine = Engine::open(Bundle::parse(OwnedBytes::new(built.bundle.unwrap())).unwrap()).unwrap();
-    assert_eq!(engine.get("N1").unwrap().unwrap().deadline.as_deref(), Some("2026-06-30"));
+    assert_eq!(
+        engine.get("N1").unwrap().unwrap().deadline.as_deref(),
+        Some("2026-06-30")
+    );
 }

@@ -23,7 +23,10 @@ const TODAY: &str = "2026-11-21";
 
 fn seeds_engine() -> &'static Engine {
     static ENGINE: OnceLock<Engine> = OnceLock::new();
-    ENGINE.get_or_init(|| Engine::open(Bundle::parse(OwnedBytes::new(SEEDS_BUNDLE.to_vec())).expect("seeds bundle")).expect("seeds engine"))
+    ENGINE.get_or_init(|| {
+        Engine::open(Bundle::parse(OwnedBytes::new(SEEDS_BUNDLE.to_vec())).expect("seeds bundle"))
+            .expect("seeds engine")
+    })
 }
 
 /// Bundle loading: the bytes as a downloaded bundle, through parse, open and a few answers.
@@ -41,16 +44,27 @@ pub fn bundle_files(data: &[u8]) {
 }
 
 fn open_and_ask(bytes: Vec<u8>) {
-    let Ok(bundle) = Bundle::parse(OwnedBytes::new(bytes)) else { return };
+    let Ok(bundle) = Bundle::parse(OwnedBytes::new(bytes)) else {
+        return;
+    };
     let Ok(engine) = Engine::open(bundle) else { return };
     // Whatever opened must answer or fail cleanly.
     let _ = engine.stats();
     for q in ["", "技术", "coating 涂层"] {
-        if let Ok(res) = engine.search(&SearchRequest { q: q.into(), size: 20, today: Some(TODAY.into()), ..SearchRequest::default() }) {
+        if let Ok(res) = engine.search(&SearchRequest {
+            q: q.into(),
+            size: 20,
+            today: Some(TODAY.into()),
+            ..SearchRequest::default()
+        }) {
             check_search(&res, 20);
             if let Some(hit) = res.hits.first() {
                 let _ = engine.get(&hit.id);
-                let _ = engine.match_records(&MatchRequest { id: Some(hit.id.clone()), today: Some(TODAY.into()), ..MatchRequest::default() });
+                let _ = engine.match_records(&MatchRequest {
+                    id: Some(hit.id.clone()),
+                    today: Some(TODAY.into()),
+                    ..MatchRequest::default()
+                });
             }
         }
     }
@@ -60,8 +74,16 @@ fn open_and_ask(bytes: Vec<u8>) {
 /// The seeds bundle with `edits` (see [`bundle_files`]) made to its files, checksums made right.
 pub fn edited_seeds_bundle(edits: &[u8]) -> Vec<u8> {
     let header = bundle::parse_header(SEEDS_BUNDLE, SEEDS_BUNDLE.len() as u64).expect("seeds header");
-    let mut files: Vec<(String, Vec<u8>)> =
-        header.files.iter().map(|e| (e.name.clone(), SEEDS_BUNDLE[e.offset as usize..(e.offset + e.len) as usize].to_vec())).collect();
+    let mut files: Vec<(String, Vec<u8>)> = header
+        .files
+        .iter()
+        .map(|e| {
+            (
+                e.name.clone(),
+                SEEDS_BUNDLE[e.offset as usize..(e.offset + e.len) as usize].to_vec(),
+            )
+        })
+        .collect();
     for edit in edits.chunks_exact(6) {
         let file = &mut files[edit[0] as usize % header.files.len()].1;
         if file.is_empty() {
@@ -81,7 +103,11 @@ pub fn edited_seeds_bundle(edits: &[u8]) -> Vec<u8> {
 pub fn query(data: &[u8]) {
     let engine = seeds_engine();
     let text = String::from_utf8_lossy(data);
-    let plain = SearchRequest { q: text.to_string(), today: Some(TODAY.into()), ..SearchRequest::default() };
+    let plain = SearchRequest {
+        q: text.to_string(),
+        today: Some(TODAY.into()),
+        ..SearchRequest::default()
+    };
     if let Ok(res) = engine.search(&plain) {
         check_search(&res, plain.size);
     }
@@ -91,10 +117,19 @@ pub fn query(data: &[u8]) {
         }
     }
     let by_json = serde_json::from_str::<MatchRequest>(&text);
-    let by_text = MatchRequest { text: Some(text.to_string()), today: Some(TODAY.into()), ..MatchRequest::default() };
+    let by_text = MatchRequest {
+        text: Some(text.to_string()),
+        today: Some(TODAY.into()),
+        ..MatchRequest::default()
+    };
     for req in by_json.into_iter().chain([by_text]) {
         if let Ok(res) = engine.match_records(&req) {
-            assert!(res.hits.len() <= req.size, "{} match hits for size {}", res.hits.len(), req.size);
+            assert!(
+                res.hits.len() <= req.size,
+                "{} match hits for size {}",
+                res.hits.len(),
+                req.size
+            );
             for h in &res.hits {
                 assert!((0.0..=100.0).contains(&h.score), "match score {} of {}", h.score, h.id);
             }
@@ -107,12 +142,20 @@ pub fn query(data: &[u8]) {
 }
 
 fn check_search(res: &SearchResponse, size: usize) {
-    assert!(res.hits.len() <= size && res.hits.len() <= res.total, "{} hits, size {size}, total {}", res.hits.len(), res.total);
+    assert!(
+        res.hits.len() <= size && res.hits.len() <= res.total,
+        "{} hits, size {size}, total {}",
+        res.hits.len(),
+        res.total
+    );
     for h in &res.hits {
         for (text, ranges) in [(&h.snippet, &h.highlights), (&h.title, &h.title_highlights)] {
             let len = text.encode_utf16().count();
             for &[start, end] in ranges {
-                assert!(start < end && end <= len, "highlight {start}..{end} in {len} UTF-16 units of {text:?}");
+                assert!(
+                    start < end && end <= len,
+                    "highlight {start}..{end} in {len} UTF-16 units of {text:?}"
+                );
             }
         }
     }
@@ -128,7 +171,10 @@ const MAPPING_SEPARATOR: &[u8] = b"\n%%\n";
 pub fn ingest(data: &[u8]) {
     let [ext, with_map, rest @ ..] = data else { return };
     let ext = EXTENSIONS[*ext as usize % EXTENSIONS.len()];
-    let (toml, body) = match rest.windows(MAPPING_SEPARATOR.len()).position(|w| w == MAPPING_SEPARATOR) {
+    let (toml, body) = match rest
+        .windows(MAPPING_SEPARATOR.len())
+        .position(|w| w == MAPPING_SEPARATOR)
+    {
         Some(at) if with_map % 2 == 1 => (Some(&rest[..at]), &rest[at + MAPPING_SEPARATOR.len()..]),
         _ => (None, rest),
     };
@@ -139,7 +185,10 @@ pub fn ingest(data: &[u8]) {
             match Mapping::load(&path) {
                 Ok(m) => Some(m),
                 Err(e) => {
-                    assert!(e.starts_with(&path.display().to_string()), "mapping error without the file: {e}");
+                    assert!(
+                        e.starts_with(&path.display().to_string()),
+                        "mapping error without the file: {e}"
+                    );
                     return;
                 }
             }
@@ -161,7 +210,11 @@ pub fn ingest(data: &[u8]) {
                 let _ = techmatch::index::tag_values(&public);
             }
             // A refused record without a reason would be lost silently.
-            Err(problems) => assert!(!problems.is_empty() && problems.iter().all(|p| p.location == raw.location), "record at {} refused: {problems:?}", raw.location),
+            Err(problems) => assert!(
+                !problems.is_empty() && problems.iter().all(|p| p.location == raw.location),
+                "record at {} refused: {problems:?}",
+                raw.location
+            ),
         }
     }
 }
@@ -171,7 +224,10 @@ fn scratch_file(name: &str, bytes: &[u8]) -> PathBuf {
     static DIR: OnceLock<tempfile::TempDir> = OnceLock::new();
     // Tests may run targets on several threads of one process: a file per thread.
     let thread = format!("{:?}", std::thread::current().id()).replace(|c: char| !c.is_ascii_alphanumeric(), "");
-    let path = DIR.get_or_init(|| tempfile::tempdir().expect("scratch directory")).path().join(format!("{thread}-{name}"));
+    let path = DIR
+        .get_or_init(|| tempfile::tempdir().expect("scratch directory"))
+        .path()
+        .join(format!("{thread}-{name}"));
     std::fs::write(&path, bytes).expect("scratch file");
     path
 }

@@ -37,7 +37,10 @@ pub fn bundle_from(inputs: &[PathBuf], map: Option<&Path>) -> Vec<u8> {
 
 /// The seeds bundle.
 pub fn seeds() -> Engine {
-    engine_from(&[root().join("seeds/needs.jsonl"), root().join("seeds/results.jsonl")], None)
+    engine_from(
+        &[root().join("seeds/needs.jsonl"), root().join("seeds/results.jsonl")],
+        None,
+    )
 }
 
 /// Writes `content` to `name` in a fresh temporary directory and returns the path (dir kept alive).
