@@ -8,11 +8,12 @@ use std::time::Instant;
 
 use clap::{Parser, Subcommand, ValueEnum};
 use tantivy::directory::OwnedBytes;
+use techmatch::build::ingest::Mapping;
+use techmatch::build::pipeline;
 use techmatch::bundle::{self, Bundle};
-use techmatch::ingest::Mapping;
-use techmatch::matching::{MatchRequest, MatchTags};
-use techmatch::search::{Engine, SearchRequest, Sort, TrlRange};
-use techmatch::{eval, pipeline, serve};
+use techmatch::engine::{Engine, SearchRequest, Sort, TrlRange};
+use techmatch::engine::{MatchRequest, MatchTags};
+use techmatch::tools::{eval, serve};
 
 #[derive(Parser)]
 #[command(name = "techmatch", version, about = "Match enterprise technology needs with research results.", after_help = EXAMPLES)]

@@ -4,8 +4,8 @@ mod common;
 
 use common::{need_json, result_json, temp_file};
 use serde_json::json;
-use techmatch::ingest::Mapping;
-use techmatch::pipeline;
+use techmatch::build::ingest::Mapping;
+use techmatch::build::pipeline;
 
 /// Builds from the given files and returns the problems as text lines.
 fn problems(files: &[std::path::PathBuf], map: Option<&Mapping>) -> Vec<String> {
@@ -239,7 +239,7 @@ fn gbk_and_bom_csv_are_detected() {
     let built = pipeline::build(&files, None, &|_, _| {});
     assert!(built.problems.is_empty(), "{:?}", built.problems);
     assert_eq!(built.records, 2);
-    let engine = techmatch::search::Engine::open(
+    let engine = techmatch::engine::Engine::open(
         techmatch::bundle::Bundle::parse(tantivy::directory::OwnedBytes::new(built.bundle.unwrap())).unwrap(),
     )
     .unwrap();

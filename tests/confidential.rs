@@ -8,9 +8,9 @@ use std::process::Command;
 use common::{need_json, result_json, temp_file};
 use serde_json::json;
 use tantivy::directory::OwnedBytes;
+use techmatch::build::pipeline;
 use techmatch::bundle::Bundle;
-use techmatch::pipeline;
-use techmatch::search::{Engine, SearchRequest};
+use techmatch::engine::{Engine, SearchRequest};
 
 /// One marker per confidential field; each must vanish from the bundle.
 const MARKERS: [&str; 9] = [
@@ -67,7 +67,7 @@ fn no_confidential_value_can_be_found_in_the_bundle() {
         engine.get("N-PLAIN").unwrap().unwrap().owner.as_deref(),
         Some("公开管业有限公司")
     );
-    let json = engine.get_json("R-SECRET").unwrap().unwrap();
+    let json = serde_json::to_string(&engine.get("R-SECRET").unwrap().unwrap()).unwrap();
     assert!(json.contains("发明专利") && !json.contains("number"), "{json}");
 }
 

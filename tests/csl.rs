@@ -4,8 +4,8 @@ mod common;
 
 use std::collections::{HashMap, HashSet};
 
-use techmatch::eval;
-use techmatch::search::SearchRequest;
+use techmatch::engine::SearchRequest;
+use techmatch::tools::eval;
 use unicode_normalization::UnicodeNormalization;
 
 fn csl(file: &str) -> std::path::PathBuf {
@@ -18,8 +18,8 @@ fn fold(s: &str) -> String {
 
 #[test]
 fn the_corpus_with_keywords_builds_through_the_mapping() {
-    let mapping = techmatch::ingest::Mapping::load(&common::root().join("seeds/maps/csl.toml")).unwrap();
-    let built = techmatch::pipeline::build(&[csl("corpus.jsonl")], Some(&mapping), &|_, _| {});
+    let mapping = techmatch::build::ingest::Mapping::load(&common::root().join("seeds/maps/csl.toml")).unwrap();
+    let built = techmatch::build::pipeline::build(&[csl("corpus.jsonl")], Some(&mapping), &|_, _| {});
     // The one real defect of the corpus: a keyword holding a whole English title and address.
     let problems: Vec<String> = built.problems.iter().map(|p| p.to_string()).collect();
     assert_eq!(problems.len(), 1, "{problems:?}");
@@ -29,7 +29,7 @@ fn the_corpus_with_keywords_builds_through_the_mapping() {
         problems[0]
     );
     let bundle = techmatch::bundle::Bundle::parse(tantivy::directory::OwnedBytes::new(built.bundle.unwrap())).unwrap();
-    let engine = techmatch::search::Engine::open(bundle).unwrap();
+    let engine = techmatch::engine::Engine::open(bundle).unwrap();
     let stats = engine.stats().unwrap();
     assert_eq!(stats.records, 4757);
     assert_eq!(stats.counts.results, 4757);

@@ -8,8 +8,8 @@ use serde_json::json;
 
 use tantivy::directory::OwnedBytes;
 use techmatch::bundle::Bundle;
-use techmatch::matching::{MatchRequest, MatchTags};
-use techmatch::search::{Engine, SearchRequest, Sort, TrlRange};
+use techmatch::engine::{Engine, SearchRequest, Sort, TrlRange};
+use techmatch::engine::{MatchRequest, MatchTags};
 use techmatch::Error;
 
 const TODAY: &str = "2026-11-21";
@@ -288,7 +288,7 @@ fn snippets_carry_highlight_ranges_over_the_query_terms() {
         .any(|[a, b]| String::from_utf16(&title[*a..*b]).unwrap().contains("盐碱")));
 }
 
-fn reasons(hit: &techmatch::matching::MatchHit) -> BTreeMap<String, f32> {
+fn reasons(hit: &techmatch::engine::MatchHit) -> BTreeMap<String, f32> {
     hit.reasons.iter().map(|r| (r.kind.clone(), r.contribution)).collect()
 }
 
@@ -659,7 +659,7 @@ fn a_page_past_the_end_has_no_hits_but_the_same_total_and_facets() {
 
 #[test]
 fn the_first_distinct_query_words_are_also_found_inside_longer_words() {
-    use techmatch::search::MAX_SUBSTRING_WORDS;
+    use techmatch::engine::MAX_SUBSTRING_WORDS;
     let dir = tempfile::tempdir().unwrap();
     let lines = [
         common::result_json(

@@ -9,8 +9,8 @@ use std::sync::Arc;
 
 use tantivy::directory::OwnedBytes;
 use techmatch::bundle::{self, Bundle, RangeSource};
-use techmatch::matching::MatchRequest;
-use techmatch::search::{Engine, Planned, SearchRequest};
+use techmatch::engine::MatchRequest;
+use techmatch::engine::{Engine, Planned, SearchRequest};
 
 /// A bundle in memory that can be told to fail or to cut its answers short, and counts bytes.
 struct Flaky {
@@ -154,7 +154,7 @@ fn filters_sorting_facets_matches_and_records_answer_as_the_whole_bundle_does() 
     for q in ["", "盐碱地 改良", "电池 -钠离子", "\"数控机床\"", "PM2.5", "GIS"] {
         for sort in ["relevance", "date", "deadline"] {
             let json = serde_json::json!({"q": q, "sort": sort, "filters": {"industries": ["新能源产业"]}, "trl": {"min": 3, "max": 8}, "page": 1, "size": 5, "today": "2026-06-01"});
-            requests.push(techmatch::search::request_from_json(&json.to_string()).unwrap());
+            requests.push(techmatch::engine::request_from_json(&json.to_string()).unwrap());
             requests.push(SearchRequest {
                 q: q.into(),
                 open: true,

@@ -13,9 +13,10 @@ use std::process::Command;
 use common::{need_json, result_json, temp_file};
 use serde_json::json;
 use tantivy::directory::OwnedBytes;
-use techmatch::bundle::{self, Bundle, BundleError};
-use techmatch::pipeline;
-use techmatch::search::Engine;
+use techmatch::build::pipeline;
+use techmatch::bundle::{self, Bundle};
+use techmatch::engine::Engine;
+use techmatch::Error;
 
 /// xorshift64*: the same inputs on every run.
 struct Rng(u64);
@@ -266,7 +267,7 @@ fn a_real_bundle_cut_at_every_section_boundary_says_truncated() {
             .filter(|c| (1..good.len()).contains(c))
         {
             match Bundle::parse(OwnedBytes::new(good[..cut].to_vec())) {
-                Err(BundleError::Truncated { expected, found }) => {
+                Err(Error::Truncated { expected, found }) => {
                     assert_eq!(found, cut as u64);
                     assert!(expected > found, "cut at {cut}: expects {expected}");
                 }
@@ -410,7 +411,7 @@ fn facet_counts_skip_ordinals_a_forged_bundle_puts_past_the_dictionary() {
     for at in [2115, 4277] {
         let engine = Engine::open(Bundle::parse(OwnedBytes::new(forged(at))).unwrap()).unwrap();
         let res = engine
-            .search(&techmatch::search::SearchRequest {
+            .search(&techmatch::engine::SearchRequest {
                 q: "技术 涂层".into(),
                 ..Default::default()
             })
@@ -428,7 +429,7 @@ fn a_forged_column_claiming_more_values_than_its_bytes_hold_is_an_error_not_an_a
         let err = match engine {
             Err(e) => e.to_string(),
             Ok(engine) => engine
-                .search(&techmatch::search::SearchRequest {
+                .search(&techmatch::engine::SearchRequest {
                     q: "技术 涂层".into(),
                     ..Default::default()
                 })
@@ -450,7 +451,7 @@ fn a_forged_stored_record_length_is_an_error_not_an_abort() {
     let bytes = targets::edited_seeds_bundle(&[[4].as_slice(), &47983u32.to_le_bytes(), &[0xff]].concat());
     let engine = Engine::open(Bundle::parse(OwnedBytes::new(bytes)).unwrap()).unwrap();
     let err = engine
-        .search(&techmatch::search::SearchRequest {
+        .search(&techmatch::engine::SearchRequest {
             q: "技术 涂层".into(),
             ..Default::default()
         })
@@ -466,7 +467,7 @@ fn excluding_a_phrase_removes_exactly_the_records_holding_it() {
     // does not hold the phrase is still found, and none that holds it.
     let engine = Engine::open(Bundle::parse(OwnedBytes::new(targets::SEEDS_BUNDLE.to_vec())).unwrap()).unwrap();
     let ids = |q: &str| -> std::collections::BTreeSet<String> {
-        let req = techmatch::search::SearchRequest {
+        let req = techmatch::engine::SearchRequest {
             q: q.into(),
             size: 1000,
             ..Default::default()

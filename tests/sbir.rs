@@ -2,10 +2,10 @@
 
 mod common;
 
-use techmatch::ingest::Mapping;
-use techmatch::matching::MatchRequest;
-use techmatch::pipeline;
-use techmatch::search::{Engine, SearchRequest};
+use techmatch::build::ingest::Mapping;
+use techmatch::build::pipeline;
+use techmatch::engine::MatchRequest;
+use techmatch::engine::{Engine, SearchRequest};
 
 #[test]
 fn sbir_topics_build_as_english_needs() {
@@ -77,7 +77,7 @@ fn sbir_topics_build_as_english_needs() {
         .match_records(&MatchRequest {
             text: Some(r.summary.clone()),
             size: 5,
-            tags: techmatch::matching::MatchTags {
+            tags: techmatch::engine::MatchTags {
                 side: Some("result".into()),
                 ..Default::default()
             },

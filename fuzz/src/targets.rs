@@ -10,11 +10,11 @@ use std::path::PathBuf;
 use std::sync::OnceLock;
 
 use tantivy::directory::OwnedBytes;
+use techmatch::build::ingest::{self, Mapping};
+use techmatch::build::validate::Validator;
 use techmatch::bundle::{self, Bundle};
-use techmatch::ingest::{self, Mapping};
-use techmatch::matching::MatchRequest;
-use techmatch::search::{self, Engine, SearchRequest, SearchResponse};
-use techmatch::validate::Validator;
+use techmatch::engine::MatchRequest;
+use techmatch::engine::{self, Engine, SearchRequest, SearchResponse};
 
 /// The committed seeds bundle: the starting point of bundle mutations and the engine queries run on.
 pub const SEEDS_BUNDLE: &[u8] = include_bytes!("../../index/techmatch.bundle");
@@ -111,7 +111,7 @@ pub fn query(data: &[u8]) {
     if let Ok(res) = engine.search(&plain) {
         check_search(&res, plain.size);
     }
-    if let Ok(req) = search::request_from_json(&text) {
+    if let Ok(req) = engine::request_from_json(&text) {
         if let Ok(res) = engine.search(&req) {
             check_search(&res, req.size);
         }
@@ -207,7 +207,7 @@ pub fn ingest(data: &[u8]) {
             Ok(record) => {
                 let public = record.public();
                 assert_eq!(public.id, record.common().id);
-                let _ = techmatch::index::tag_values(&public);
+                let _ = techmatch::core::schema::tag_values(&public);
             }
             // A refused record without a reason would be lost silently.
             Err(problems) => assert!(

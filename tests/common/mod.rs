@@ -5,10 +5,10 @@
 use std::path::{Path, PathBuf};
 
 use tantivy::directory::OwnedBytes;
+use techmatch::build::ingest::Mapping;
+use techmatch::build::pipeline;
 use techmatch::bundle::Bundle;
-use techmatch::ingest::Mapping;
-use techmatch::pipeline;
-use techmatch::search::Engine;
+use techmatch::engine::Engine;
 
 /// The project root.
 pub fn root() -> PathBuf {

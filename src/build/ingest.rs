@@ -12,8 +12,8 @@ use calamine::{open_workbook_auto, Data, Reader};
 use serde::Deserialize;
 use serde_json::{Map, Number, Value};
 
-use crate::record::format_date;
-use crate::validate::{is_list_field, is_schema_field, Location, Problem, RawRecord};
+use crate::build::validate::{is_list_field, is_schema_field, Location, Problem, RawRecord};
+use crate::core::record::format_date;
 
 /// How one schema field is filled from a source.
 #[derive(Debug, Clone, Deserialize)]
@@ -59,7 +59,7 @@ pub struct Mapping {
 }
 
 /// The validation rules of a source read with `mapping` (none without one), as
-/// [`Validator`](crate::validate::Validator) takes them: the required fields it never has, and
+/// [`Validator`](crate::build::validate::Validator) takes them: the required fields it never has, and
 /// the limits it may exceed.
 pub fn validation_rules(mapping: Option<&Mapping>) -> (BTreeSet<String>, BTreeMap<String, usize>) {
     mapping.map_or_else(Default::default, |m| {
@@ -585,7 +585,7 @@ pub fn normalize_date(s: &str) -> Option<String> {
         _ => return None,
     };
     let out = format!("{y:04}-{m:02}-{d:02}");
-    crate::record::parse_date(&out).map(|_| out)
+    crate::core::record::parse_date(&out).map(|_| out)
 }
 
 /// Rewrites a date field's text into `YYYY-MM-DD` when it is a recognised form.
@@ -628,8 +628,8 @@ fn coerce(field: &str, v: &mut Value) -> Result<(), String> {
     }
     *v = match field {
         // A whole known value (some contain 、) is one item, not a list.
-        "industries" if crate::taxonomy::industry(&s).is_some() => Value::Array(vec![Value::String(s)]),
-        "fields" if crate::taxonomy::FIELDS.contains(&s.as_str()) => Value::Array(vec![Value::String(s)]),
+        "industries" if crate::core::taxonomy::industry(&s).is_some() => Value::Array(vec![Value::String(s)]),
+        "fields" if crate::core::taxonomy::FIELDS.contains(&s.as_str()) => Value::Array(vec![Value::String(s)]),
         f if is_list_field(f) => Value::Array(
             s.split(LIST_SEPARATORS)
                 .map(str::trim)

@@ -7,7 +7,7 @@
 
 use serde::{Deserialize, Serialize};
 
-use crate::taxonomy;
+use crate::core::taxonomy;
 
 /// What a record is.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]

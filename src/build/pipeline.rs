@@ -4,11 +4,11 @@ use std::collections::{BTreeMap, BTreeSet};
 use std::io::Write;
 use std::path::{Path, PathBuf};
 
+use crate::build::ingest::{self, Mapping};
+use crate::build::validate::{Problem, Validator};
+use crate::build::{hot, writer};
 use crate::bundle::Counts;
-use crate::ingest::{self, Mapping};
-use crate::record::{Kind, Record};
-use crate::validate::{Problem, Validator};
-use crate::{index, search};
+use crate::core::record::{Kind, Record};
 
 /// What a build produced.
 pub struct Built {
@@ -77,14 +77,14 @@ pub fn build_sources(sources: &[Source], progress: &dyn Fn(u64, u64)) -> Built {
     let bundle = if public.is_empty() {
         None
     } else {
-        match index::build(&public, &|n| progress(total, n))
+        match writer::build(&public, &|n| progress(total, n))
             .map_err(|e| e.to_string())
-            .and_then(|files| search::write_bundle(counts, &files).map_err(|e| e.to_string()))
+            .and_then(|files| hot::write_bundle(counts, &files).map_err(|e| e.to_string()))
         {
             Ok(bytes) => Some(bytes),
             Err(e) => {
                 problems.push(Problem {
-                    location: crate::validate::Location {
+                    location: crate::build::validate::Location {
                         file: "-".into(),
                         place: "-".into(),
                     },

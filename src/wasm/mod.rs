@@ -12,7 +12,7 @@
 //! from its opening (`Engine.openingLength`), and `planSearch` / `planMatch` /
 //! `planGet` answer, or name the byte ranges to fetch and `supply` first; www/engine-worker.js
 //! drives that loop with concurrent `fetch` calls. Reads nobody planned for fall back to a
-//! synchronous `Range` request (src/fetch_range.js), which only a worker may make.
+//! synchronous `Range` request through `XMLHttpRequest` ([`fetch`]), which only a worker may make.
 //!
 //! Every method returns a result or throws a JavaScript `Error` whose message says what is
 //! wrong; none panics on any input. Requests are read the way the native CLI reads JSON
@@ -27,10 +27,13 @@ use tantivy::directory::OwnedBytes;
 use wasm_bindgen::prelude::*;
 use wasm_bindgen::JsCast;
 
-use crate::bundle::{self, BlockCache, Bundle, RangeSource};
-use crate::matching::MatchRequest;
-use crate::search::{self, Planned, SearchRequest};
+mod fetch;
+
+use crate::bundle::{self, BlockCache, Bundle};
+use crate::engine::MatchRequest;
+use crate::engine::{self, Planned, SearchRequest};
 use crate::Error;
+use fetch::HttpRanges;
 
 #[wasm_bindgen]
 extern "C" {
@@ -130,28 +133,8 @@ export interface Fetch {
 }
 "#;
 
-#[wasm_bindgen(module = "/src/fetch_range.js")]
-extern "C" {
-    /// Bytes `start..end` of the bundle at `url`, by a synchronous `Range` request.
-    #[wasm_bindgen(catch, js_name = fetchRangeSync)]
-    fn fetch_range_sync(url: &str, start: f64, end: f64) -> Result<js_sys::Uint8Array, JsValue>;
-}
-
-/// A lazily opened bundle's bytes on a web server, for reads that no plan foresaw.
-struct HttpRanges {
-    url: String,
-}
-
-impl RangeSource for HttpRanges {
-    fn fetch(&self, range: Range<u64>) -> std::io::Result<Vec<u8>> {
-        fetch_range_sync(&self.url, range.start as f64, range.end as f64)
-            .map(|a| a.to_vec())
-            .map_err(|e| std::io::Error::other(js_message(&e)))
-    }
-}
-
 /// The message of a thrown JavaScript value.
-fn js_message(e: &JsValue) -> String {
+pub(crate) fn js_message(e: &JsValue) -> String {
     e.dyn_ref::<js_sys::Error>()
         .map(|e| String::from(e.message()))
         .or_else(|| e.as_string())
@@ -300,7 +283,7 @@ struct MatchOptions {
 /// An opened bundle. Create it with `Engine.load(bytes)`; it only reads, never writes.
 #[wasm_bindgen]
 pub struct Engine {
-    inner: search::Engine,
+    inner: engine::Engine,
 }
 
 #[wasm_bindgen]
@@ -322,7 +305,7 @@ impl Engine {
             ));
         };
         let bundle = Bundle::parse(OwnedBytes::new(array.to_vec())).map_err(js_error)?;
-        let inner = search::Engine::open(bundle).map_err(js_error)?;
+        let inner = engine::Engine::open(bundle).map_err(js_error)?;
         Ok(Engine { inner })
     }
 
@@ -346,7 +329,7 @@ impl Engine {
             .supply(0, prefix)
             .map_err(|e| JsError::new(&format!("openLazy: {e}")))?;
         let bundle = Bundle::lazy(cache).map_err(js_error)?;
-        let inner = search::Engine::open(bundle).map_err(js_error)?;
+        let inner = engine::Engine::open(bundle).map_err(js_error)?;
         Ok(Engine { inner })
     }
 
@@ -438,11 +421,11 @@ impl Engine {
             .ok_or_else(|| JsError::new("rank: the query must be a string"))?;
         let limit = match limit.as_f64() {
             None if limit.is_undefined() || limit.is_null() => 10,
-            Some(n) if n.fract() == 0.0 && (1.0..=search::MAX_PAGE_SIZE as f64).contains(&n) => n as usize,
+            Some(n) if n.fract() == 0.0 && (1.0..=engine::MAX_PAGE_SIZE as f64).contains(&n) => n as usize,
             _ => {
                 return Err(JsError::new(&format!(
                     "rank: limit must be a whole number from 1 to {}",
-                    search::MAX_PAGE_SIZE
+                    engine::MAX_PAGE_SIZE
                 )))
             }
         };

@@ -8,8 +8,8 @@ use std::fmt;
 
 use serde_json::{Map, Value};
 
-use crate::record::{parse_date, Common, Ipr, Kind, Need, Price, Record, ResearchResult};
-use crate::taxonomy;
+use crate::core::record::{parse_date, Common, Ipr, Kind, Need, Price, Record, ResearchResult};
+use crate::core::taxonomy;
 
 /// Where a record came from: `file:line` for JSON and CSV, `file:sheet:row` for XLSX.
 #[derive(Debug, Clone, PartialEq, Eq)]

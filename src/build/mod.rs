@@ -1,0 +1,7 @@
+//! Build (CLI only): input files read, validated and indexed into a bundle.
+
+pub mod hot;
+pub mod ingest;
+pub mod pipeline;
+pub mod validate;
+pub mod writer;

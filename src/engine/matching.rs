@@ -1,0 +1,380 @@
+//! Matching: ranks the other side for a need or a result, with a score and the reasons for it.
+//!
+//! The score is in [`super::score`]; candidates are found and weighed in [`super::candidates`].
+//!
+//! Candidates are the top BM25 hits for the source's strongest terms on the other side; English
+//! function words are not among a source's terms ([`tokenize::is_stop_word`]). A candidate is
+//! weighed from the index alone — the terms it holds from the posting lists, its tags from the fast
+//! columns — and only the hits shown are read from the stored records, so a lazily loaded bundle
+//! fetches a tenth of the records it would otherwise.
+
+use super::request::today;
+use crate::core::record::{Kind, PublicRecord};
+use crate::core::taxonomy;
+use crate::core::tokenize;
+use crate::engine::score::pair_reasons;
+use crate::engine::score::total;
+use crate::engine::Engine;
+use crate::engine::MatchHit;
+use crate::engine::MatchRequest;
+use crate::engine::MatchResponse;
+use crate::engine::MatchTags;
+use crate::Error;
+use std::collections::{HashMap, HashSet};
+use tantivy::Term;
+
+/// Source terms used to find candidates.
+pub(super) const MAX_TERMS: usize = 40;
+
+/// Matched phrases named in a `terms` reason.
+pub(super) const MAX_NAMED_TERMS: usize = 8;
+
+/// A weighted source term.
+pub(super) struct SourceTerm {
+    pub(super) text: String,
+    pub(super) weight: f32,
+}
+
+/// The source of a free-text match as a record, so both cases share one code path.
+pub(super) fn free_source(text: &str, tags: &MatchTags) -> Result<PublicRecord, Error> {
+    let side = match tags.side.as_deref() {
+        None | Some("need") => Kind::Need,
+        Some("result") => Kind::Result,
+        Some(other) => {
+            return Err(Error::Request(format!(
+                "tags.side: must be need or result, found {other:?}"
+            )))
+        }
+    };
+    for t in [tags.trl_min, tags.trl_max].into_iter().flatten() {
+        if !(1..=9).contains(&t) {
+            return Err(Error::Request(format!("tags: TRL must be from 1 to 9, found {t}")));
+        }
+    }
+    let region = tags.region.as_deref().filter(|r| taxonomy::province(r).is_some());
+    Ok(PublicRecord {
+        kind: side.as_str().into(),
+        summary: text.chars().take(crate::engine::MAX_QUERY_CHARS * 4).collect(),
+        industries: tags
+            .industries
+            .iter()
+            .map(|i| taxonomy::industry(i).map_or_else(|| i.clone(), str::to_string))
+            .collect(),
+        fields: tags.fields.clone(),
+        trl_min: tags.trl_min,
+        trl_max: tags.trl_max.or(tags.trl_min),
+        modes: tags.modes.clone(),
+        region: region.map(taxonomy::city_code),
+        province: region.and_then(taxonomy::province).map(str::to_string),
+        deadline: tags.deadline.clone(),
+        ..PublicRecord::default()
+    })
+}
+
+impl Engine {
+    /// Ranks the other side for a record id or a free-text source. The engine remembers its recent
+    /// matches: the same match again is answered at once.
+    pub fn match_records(&self, req: &MatchRequest) -> Result<MatchResponse, Error> {
+        if req.size == 0 || req.size > crate::engine::MAX_PAGE_SIZE {
+            return Err(Error::Request(format!(
+                "size: must be from 1 to {}, found {}",
+                crate::engine::MAX_PAGE_SIZE,
+                req.size
+            )));
+        }
+        let today = today(req.today.as_deref())?;
+        let key = (
+            MatchRequest {
+                today: None,
+                ..req.clone()
+            },
+            today,
+        );
+        if let Some(known) = self.matches.lock().ok().and_then(|mut m| m.get(&key).cloned()) {
+            return Ok(known);
+        }
+        let answer = self.match_anew(req, today)?;
+        if self.complete() {
+            if let Ok(mut matches) = self.matches.lock() {
+                matches.put(key, answer.clone());
+            }
+        }
+        Ok(answer)
+    }
+
+    /// A match not remembered: see [`Engine::match_records`].
+    pub(super) fn match_anew(&self, req: &MatchRequest, today: i64) -> Result<MatchResponse, Error> {
+        let source = match (&req.id, &req.text) {
+            (Some(id), None) => self.get(id)?.ok_or_else(|| Error::NotFound(id.clone()))?,
+            (None, Some(text)) => free_source(text, &req.tags)?,
+            _ => return Err(Error::Request("give either id or text".into())),
+        };
+        let source_text = SourceText::new(&source);
+        let (terms, profile) = self.source_terms(&source_text)?;
+        if terms.is_empty() {
+            return Ok(MatchResponse { hits: Vec::new() });
+        }
+        let ranked = self.weigh_candidates(&source, &terms, profile, req.size, today)?;
+        // Every hit is read before an error counts, so a lazy bundle's plan names all their blocks.
+        let records: Vec<Result<PublicRecord, Error>> = ranked.iter().map(|(_, _, c)| self.record_at(c.addr)).collect();
+        let weights: HashMap<&str, f32> = terms.iter().map(|t| (t.text.as_str(), t.weight)).collect();
+        let mut hits = Vec::with_capacity(ranked.len());
+        for ((_, text_points, c), record) in ranked.into_iter().zip(records) {
+            let record = record?;
+            let phrases = matched_phrases(&source_text, &c.matched, &weights).join(", ");
+            let reasons = pair_reasons(&source, &record, text_points, phrases, today);
+            hits.push(MatchHit {
+                id: record.id,
+                kind: record.kind,
+                title: record.title,
+                score: total(&reasons),
+                reasons,
+            });
+        }
+        Ok(MatchResponse { hits })
+    }
+
+    /// Reads what a match will read — the source, its terms' dictionary entries, the candidates'
+    /// posting lists and columns, the stored records of the hits — going on past missing blocks,
+    /// so that a lazy bundle fetches them in a few rounds (see [`Engine::planned`]).
+    pub fn warm_match(&self, req: &MatchRequest) {
+        let source = match (&req.id, &req.text) {
+            (Some(id), None) => self.get(id).ok().flatten(),
+            (None, Some(text)) => free_source(text, &req.tags).ok(),
+            _ => None,
+        };
+        let Some(source) = source else { return };
+        let source_text = SourceText::new(&source);
+        for segment in self.searcher.segment_readers() {
+            let Ok(body) = segment.inverted_index(self.fields.body) else {
+                continue;
+            };
+            for text in source_tf(&source_text).into_keys() {
+                let _ = body.get_term_info(&Term::from_field_text(self.fields.body, &text));
+            }
+        }
+        let Ok((terms, profile)) = self.source_terms(&source_text) else {
+            return;
+        };
+        let query = self.candidate_query(&terms, source.kind().is_demand(), &source.id);
+        self.warm_terms(&[&query]);
+        let Ok(today) = today(req.today.as_deref()) else { return };
+        if let Ok(ranked) = self.weigh_candidates(&source, &terms, profile, req.size, today) {
+            for (_, _, c) in ranked {
+                let _ = self.record_at(c.addr);
+            }
+        }
+    }
+
+    /// The source's chaining terms that some record holds, weighted by tf (title and keywords count
+    /// double) × idf, strongest first; and the weight of the source's [`MAX_TERMS`] strongest terms,
+    /// held or not, which a candidate's share is measured against (a term no record holds weighs as
+    /// much as the rarest held one: it is part of what the source asks, and nobody offers it).
+    pub(super) fn source_terms(&self, source: &SourceText) -> Result<(Vec<SourceTerm>, f32), Error> {
+        let n = self.searcher.num_docs() as f32;
+        let tf = source_tf(source);
+        let mut terms = Vec::with_capacity(tf.len());
+        let mut weights = Vec::with_capacity(tf.len());
+        for (text, f) in tf {
+            let df = self
+                .searcher
+                .doc_freq(&Term::from_field_text(self.fields.body, &text))
+                .map_err(|e| Error::Index(e.to_string()))? as f32;
+            let weight = (1.0 + f.ln()) * (1.0 + (n - df.max(1.0) + 0.5) / (df.max(1.0) + 0.5)).ln();
+            weights.push(weight);
+            if df > 0.0 {
+                terms.push(SourceTerm { text, weight });
+            }
+        }
+        terms.sort_by(|a, b| b.weight.total_cmp(&a.weight).then_with(|| a.text.cmp(&b.text)));
+        terms.truncate(MAX_TERMS);
+        weights.sort_by(|a, b| b.total_cmp(a));
+        let profile = weights.iter().take(MAX_TERMS).sum();
+        Ok((terms, profile))
+    }
+}
+/// A source's texts (see [`record_text`]) with their chaining terms: tokenized once per match.
+pub(super) struct SourceText {
+    pub(super) texts: [String; 3],
+    pub(super) chains: [Vec<tokenize::Term>; 3],
+}
+
+impl SourceText {
+    pub(super) fn new(source: &PublicRecord) -> Self {
+        let texts = record_text(source);
+        let chains = texts
+            .each_ref()
+            .map(|t| tokenize::terms(t).into_iter().filter(|t| t.chain).collect());
+        SourceText { texts, chains }
+    }
+}
+
+/// The source's chaining terms with their frequency, title and keywords counting double;
+/// English function words left out (in a mostly Chinese bundle they are rare, so their idf
+/// would make "to" and "and" the strongest evidence of an English need).
+pub(super) fn source_tf(source: &SourceText) -> HashMap<String, f32> {
+    let mut tf: HashMap<String, f32> = HashMap::new();
+    for (i, chains) in source.chains.iter().enumerate() {
+        let weight = if i < 2 { 2.0 } else { 1.0 };
+        for t in chains.iter().filter(|t| !tokenize::is_stop_word(&t.text)) {
+            *tf.entry(t.text.clone()).or_default() += weight;
+        }
+    }
+    tf
+}
+
+/// Title, keywords and body of a record: the texts matched on.
+pub(super) fn record_text(r: &PublicRecord) -> [String; 3] {
+    [r.title.clone(), r.keywords.join(" "), r.body()]
+}
+
+/// Maximal runs of matched terms in the source's own text, strongest first: what a broker reads.
+pub(super) fn matched_phrases(
+    source: &SourceText,
+    matched: &HashSet<&str>,
+    weights: &HashMap<&str, f32>,
+) -> Vec<String> {
+    let mut phrases: Vec<(f32, String)> = Vec::new();
+    for (text, chains) in source.texts.iter().zip(&source.chains) {
+        let mut run: Option<(usize, usize, usize, f32)> = None; // from, to, last position, weight
+        let mut flush = |run: &mut Option<(usize, usize, usize, f32)>| {
+            if let Some((a, b, _, w)) = run.take() {
+                let p = text[a..b].to_string();
+                if !phrases.iter().any(|(_, q)| *q == p) {
+                    phrases.push((w, p));
+                }
+            }
+        };
+        for t in chains {
+            if !matched.contains(t.text.as_str()) {
+                flush(&mut run);
+                continue;
+            }
+            let w = weights.get(t.text.as_str()).copied().unwrap_or(0.0);
+            match &mut run {
+                Some((_, to, last, sum)) if t.position == *last + 1 && t.from < *to + 4 => {
+                    *to = t.to;
+                    *last = t.position;
+                    *sum += w;
+                }
+                _ => {
+                    flush(&mut run);
+                    run = Some((t.from, t.to, t.position, w));
+                }
+            }
+        }
+        flush(&mut run);
+    }
+    phrases.sort_by(|a, b| b.0.total_cmp(&a.0));
+    phrases.into_iter().take(MAX_NAMED_TERMS).map(|p| p.1).collect()
+}
+
+#[cfg(all(test, feature = "cli"))]
+mod tests {
+    use crate::core::record::parse_date;
+    use tantivy::directory::OwnedBytes;
+    use tantivy::DocAddress;
+
+    use super::*;
+    use crate::bundle::{Bundle, Counts};
+
+    const TODAY: &str = "2026-11-21";
+
+    fn engine(bytes: Vec<u8>) -> Engine {
+        Engine::open(Bundle::parse(OwnedBytes::new(bytes)).unwrap()).unwrap()
+    }
+
+    /// Matches every record of `engine` and checks that each candidate's tags, as the columns give
+    /// them, yield the reasons its stored record yields. Returns the pairs checked.
+    fn column_tags_agree_with_records(engine: &Engine) -> usize {
+        let today = parse_date(TODAY).unwrap();
+        let mut pairs = 0;
+        for (segment_ord, segment) in engine.searcher.segment_readers().iter().enumerate() {
+            for doc in 0..segment.max_doc() {
+                let source = engine.record_at(DocAddress::new(segment_ord as u32, doc)).unwrap();
+                let (terms, profile) = engine.source_terms(&SourceText::new(&source)).unwrap();
+                for (score, text_points, c) in engine.weigh_candidates(&source, &terms, profile, 100, today).unwrap() {
+                    let record = engine.record_at(c.addr).unwrap();
+                    let from_columns: Vec<(String, f32)> =
+                        pair_reasons(&source, &c.tags, text_points, String::new(), today)
+                            .into_iter()
+                            .map(|r| (r.kind, r.contribution))
+                            .collect();
+                    let from_record: Vec<(String, f32)> =
+                        pair_reasons(&source, &record, text_points, String::new(), today)
+                            .into_iter()
+                            .map(|r| (r.kind, r.contribution))
+                            .collect();
+                    assert_eq!(from_columns, from_record, "{} → {}", source.id, record.id);
+                    assert_eq!(
+                        score,
+                        total(&pair_reasons(&source, &record, text_points, String::new(), today))
+                    );
+                    pairs += 1;
+                }
+            }
+        }
+        pairs
+    }
+
+    #[test]
+    fn a_candidates_column_tags_give_the_reasons_its_stored_record_gives() {
+        let seeds = engine(include_bytes!("../../index/techmatch.bundle").to_vec());
+        let n = column_tags_agree_with_records(&seeds);
+        assert!(n > 4_000, "{n} pairs");
+
+        // Needs that give one TRL bound, a city, no region, an expired or invalid deadline.
+        let need = |id: &str, trl_min, trl_max, region: Option<&str>, deadline: Option<&str>| PublicRecord {
+            id: id.into(),
+            kind: "need".into(),
+            title: "管道防腐涂层耐温提升".into(),
+            summary: "需要耐温120℃的管道外防腐涂层。".into(),
+            industries: vec!["新材料".into(), "管道装备".into()],
+            modes: vec!["合作开发".into(), "技术服务".into()],
+            region: region.map(taxonomy::city_code),
+            province: region.and_then(taxonomy::province).map(str::to_string),
+            trl_min,
+            trl_max,
+            deadline: deadline.map(str::to_string),
+            ..PublicRecord::default()
+        };
+        let result = PublicRecord {
+            id: "R1".into(),
+            kind: "result".into(),
+            title: "耐高温环氧粉末防腐涂层".into(),
+            summary: "一种耐温150℃的管道防腐涂层。".into(),
+            industries: vec!["新材料".into()],
+            modes: vec!["转让".into()],
+            region: Some("130900".into()),
+            region_name: Some("沧州市".into()),
+            province: Some("河北省".into()),
+            trl_min: Some(7),
+            trl_max: Some(7),
+            ..PublicRecord::default()
+        };
+        let records = vec![
+            need("N1", Some(5), None, Some("130921"), Some("2027-06-30")),
+            need("N2", None, Some(3), Some("130100"), Some("2020-01-01")),
+            need("N3", Some(6), Some(8), None, Some("2027-02-30")),
+            need("N4", None, None, Some("120000"), None),
+            result,
+        ];
+        let files = crate::build::writer::build(&records, &|_| {}).unwrap();
+        let built = engine(
+            crate::build::hot::write_bundle(
+                Counts {
+                    needs: 4,
+                    challenges: 0,
+                    results: 1,
+                },
+                &files,
+            )
+            .unwrap(),
+        );
+        assert_eq!(
+            column_tags_agree_with_records(&built),
+            8,
+            "each need finds R1 and R1 finds the four needs"
+        );
+    }
+}

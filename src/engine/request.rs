@@ -1,0 +1,212 @@
+//! Requests and answers: what a broker asks of the engine and what it gets back, for search and matching alike.
+
+use crate::core::record::parse_date;
+use crate::Error;
+use serde::{Deserialize, Serialize};
+use std::collections::BTreeMap;
+use std::ops::Range;
+
+/// Largest page a query may ask for.
+pub const MAX_PAGE_SIZE: usize = 1000;
+
+/// Longest query text accepted (characters); longer input is cut, not rejected.
+pub const MAX_QUERY_CHARS: usize = 2000;
+
+/// How results are ordered.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Sort {
+    /// Best match first (newest first when there is no query text).
+    #[default]
+    Relevance,
+    /// Newest publication first.
+    Date,
+    /// Closest deadline first.
+    Deadline,
+}
+
+/// An inclusive TRL range; either end may be open.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct TrlRange {
+    pub min: Option<u8>,
+    pub max: Option<u8>,
+}
+
+/// What a broker asks for.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct SearchRequest {
+    pub q: String,
+    /// `need`, `challenge`, `result`, or `needs` for needs and challenges together.
+    pub kind: Option<String>,
+    /// Tag filters: AND across fields, OR within one field.
+    pub filters: BTreeMap<String, Vec<String>>,
+    pub trl: Option<TrlRange>,
+    /// Only records whose deadline has not passed.
+    pub open: bool,
+    pub sort: Sort,
+    /// 1-based.
+    pub page: usize,
+    pub size: usize,
+    /// Today as `YYYY-MM-DD`, for `open` (defaults to the caller's clock).
+    pub today: Option<String>,
+}
+
+impl Default for SearchRequest {
+    fn default() -> Self {
+        SearchRequest {
+            q: String::new(),
+            kind: None,
+            filters: BTreeMap::new(),
+            trl: None,
+            open: false,
+            sort: Sort::Relevance,
+            page: 1,
+            size: 10,
+            today: None,
+        }
+    }
+}
+
+/// One result of a search.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Hit {
+    pub id: String,
+    pub kind: String,
+    pub title: String,
+    pub score: f32,
+    pub snippet: String,
+    /// `[start, end)` ranges in `snippet`, in UTF-16 code units (as JavaScript counts).
+    pub highlights: Vec<[usize; 2]>,
+    /// Ranges in `title`, same units.
+    pub title_highlights: Vec<[usize; 2]>,
+    pub tags: BTreeMap<String, Vec<String>>,
+}
+
+/// Facet counts: field → value → number of records.
+pub type Facets = BTreeMap<String, BTreeMap<String, u64>>;
+
+/// The answer to a [`SearchRequest`].
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct SearchResponse {
+    pub total: usize,
+    pub hits: Vec<Hit>,
+    pub facets: Facets,
+    /// No record held most of each query word: these hits hold some of its terms.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub partial: bool,
+}
+
+/// Counts of the bundle, for `inspect` and `stats()`.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Stats {
+    pub format_version: u32,
+    pub tokenizer: String,
+    pub bundle_bytes: u64,
+    pub records: u64,
+    pub counts: crate::bundle::Counts,
+    /// Every tag value with its number of records.
+    pub facets: Facets,
+    pub files: Vec<crate::bundle::FileEntry>,
+}
+
+/// The answer of a request on a lazily opened bundle: the answer, or the byte ranges to fetch first.
+#[derive(Debug, PartialEq)]
+pub enum Planned<T> {
+    Done(T),
+    Fetch(Vec<Range<u64>>),
+}
+
+/// The offset of a request's page, after checking its size and page number.
+pub(super) fn page_offset(req: &SearchRequest) -> Result<usize, Error> {
+    if req.size == 0 || req.size > MAX_PAGE_SIZE {
+        return Err(Error::Request(format!(
+            "size: must be from 1 to {MAX_PAGE_SIZE}, found {}",
+            req.size
+        )));
+    }
+    let page = req.page.max(1);
+    (page - 1)
+        .checked_mul(req.size)
+        .filter(|o| *o < u32::MAX as usize)
+        .ok_or_else(|| Error::Request(format!("page {page} is out of range")))
+}
+
+/// Today as days since 1970, from a request or the clock.
+pub(crate) fn today(given: Option<&str>) -> Result<i64, Error> {
+    match given {
+        Some(s) => parse_date(s).ok_or_else(|| Error::Request(format!("today: not a date in YYYY-MM-DD form: {s:?}"))),
+        None => Ok(crate::core::clock::today()),
+    }
+}
+
+/// Parses a search request from JSON text (the CLI's and tests' entry point).
+pub fn request_from_json(json: &str) -> Result<SearchRequest, Error> {
+    serde_json::from_str(json).map_err(|e| Error::Request(e.to_string()))
+}
+/// Tags of a free-text source (all optional).
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct MatchTags {
+    /// What the text describes: `need` (default, finds results) or `result` (finds needs).
+    pub side: Option<String>,
+    pub industries: Vec<String>,
+    pub fields: Vec<String>,
+    pub trl_min: Option<u8>,
+    pub trl_max: Option<u8>,
+    /// Coop modes of a need, or transfer modes of a result.
+    pub modes: Vec<String>,
+    /// GB/T 2260 code.
+    pub region: Option<String>,
+    pub deadline: Option<String>,
+}
+
+/// Match by a record in the bundle (`id`) or by free text with optional tags.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct MatchRequest {
+    pub id: Option<String>,
+    pub text: Option<String>,
+    pub tags: MatchTags,
+    pub size: usize,
+    /// Today as `YYYY-MM-DD` (defaults to the clock), for the open/expired reason.
+    pub today: Option<String>,
+}
+
+impl Default for MatchRequest {
+    fn default() -> Self {
+        MatchRequest {
+            id: None,
+            text: None,
+            tags: MatchTags::default(),
+            size: 10,
+            today: None,
+        }
+    }
+}
+
+/// One piece of evidence for (or against) a pair.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Reason {
+    /// `terms`, `industry`, `field`, `trl_fit`, `trl_miss`, `mode_fit`, `mode_conflict`, `open`, `expired`, `region`.
+    pub kind: String,
+    /// The evidence itself (terms, tags, levels, modes), language-neutral for the widget to phrase.
+    pub detail: String,
+    /// Points added to (or taken from) the score.
+    pub contribution: f32,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct MatchHit {
+    pub id: String,
+    pub kind: String,
+    pub title: String,
+    pub score: f32,
+    pub reasons: Vec<Reason>,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct MatchResponse {
+    pub hits: Vec<MatchHit>,
+}

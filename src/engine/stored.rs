@@ -1,0 +1,127 @@
+//! Stored records: read from their bytes, every length checked, and column values named.
+
+use crate::core::record::PublicRecord;
+use crate::core::schema::{self};
+use crate::engine::Engine;
+use crate::Error;
+use std::collections::BTreeMap;
+use tantivy::collector::TopDocs;
+use tantivy::columnar::StrColumn;
+use tantivy::query::TermQuery;
+use tantivy::schema::IndexRecordOption;
+use tantivy::{DocAddress, DocId, Term};
+
+/// The text of a document's one stored field (the public record as JSON, `index::schema`) in its
+/// stored bytes, tantivy's layout: a VInt count of values, then per value its field (u32), a type
+/// code (0 = text), a VInt length and the text. Read here, with every length checked against the
+/// bytes, because tantivy's reader reserves a damaged length before reading (an abort).
+pub(super) fn stored_text(mut bytes: &[u8]) -> Result<Option<String>, String> {
+    if read_vint(&mut bytes).ok_or("value count cut short")? == 0 {
+        return Ok(None);
+    }
+    let [_, _, _, _, code, rest @ ..] = bytes else {
+        return Err("field cut short".into());
+    };
+    if *code != 0 {
+        return Err(format!("value of type {code}, not text"));
+    }
+    let mut rest = rest;
+    let len = read_vint(&mut rest).ok_or("text length cut short")?;
+    let text = usize::try_from(len)
+        .ok()
+        .and_then(|len| rest.get(..len))
+        .ok_or_else(|| format!("text of {len} bytes in {} left", rest.len()))?;
+    String::from_utf8(text.to_vec()).map(Some).map_err(|e| e.to_string())
+}
+
+/// A tantivy VInt: 7 bits a byte, lowest first, the last byte marked by its high bit.
+pub(super) fn read_vint(bytes: &mut &[u8]) -> Option<u64> {
+    let mut value = 0u64;
+    for (i, &b) in bytes.iter().enumerate().take(10) {
+        value |= u64::from(b & 0x7f) << (7 * i);
+        if b & 0x80 != 0 {
+            *bytes = &bytes[i + 1..];
+            return Some(value);
+        }
+    }
+    None
+}
+
+/// The values of a string column for each of `docs` (of one segment), each distinct value named
+/// once, in one pass over the column's dictionary.
+pub(crate) fn str_values(col: &StrColumn, docs: &[DocId]) -> Result<Vec<Vec<String>>, Error> {
+    let ords: Vec<Vec<u64>> = docs.iter().map(|&doc| col.term_ords(doc).collect()).collect();
+    let mut distinct: Vec<u64> = ords.iter().flatten().copied().collect();
+    distinct.sort_unstable();
+    distinct.dedup();
+    let mut names = Vec::with_capacity(distinct.len());
+    let found = col
+        .dictionary()
+        .sorted_ords_to_term_cb(&distinct, |value| {
+            names.push(String::from_utf8_lossy(value).into_owned())
+        })
+        .map_err(|e| Error::Index(e.to_string()))?;
+    if !found || names.len() != distinct.len() {
+        return Err(Error::Index("a value is missing from its column's dictionary".into()));
+    }
+    let name = |ord: u64| match distinct.binary_search(&ord) {
+        Ok(i) | Err(i) => names[i].clone(),
+    };
+    Ok(ords.into_iter().map(|o| o.into_iter().map(name).collect()).collect())
+}
+
+/// Tags of a record as shown on a hit card.
+pub(crate) fn tags_of(r: &PublicRecord) -> BTreeMap<String, Vec<String>> {
+    let mut tags: BTreeMap<String, Vec<String>> = schema::tag_values(r)
+        .into_iter()
+        .filter(|(n, v)| *n != "kind" && !v.is_empty())
+        .map(|(n, v)| (n.to_string(), v))
+        .collect();
+    if let (Some(lo), Some(hi)) = (r.trl_min, r.trl_max) {
+        tags.insert(
+            "trl".into(),
+            if lo == hi {
+                vec![lo.to_string()]
+            } else {
+                vec![lo.to_string(), hi.to_string()]
+            },
+        );
+    }
+    tags
+}
+
+impl Engine {
+    /// The public record at a document address.
+    pub(crate) fn record_at(&self, addr: DocAddress) -> Result<PublicRecord, Error> {
+        let json = self.stored_json(addr)?;
+        serde_json::from_str(&json).map_err(|e| Error::Index(format!("stored record unreadable: {e}")))
+    }
+
+    pub(super) fn stored_json(&self, addr: DocAddress) -> Result<String, Error> {
+        let store = self
+            .stores
+            .get(addr.segment_ord as usize)
+            .ok_or_else(|| Error::Index(format!("no segment {}", addr.segment_ord)))?;
+        let bytes = store
+            .get_document_bytes(addr.doc_id)
+            .map_err(|e| Error::Index(e.to_string()))?;
+        stored_text(bytes.as_slice())
+            .map_err(|e| Error::Index(format!("stored record unreadable: {e}")))?
+            .ok_or_else(|| Error::Index("stored record missing".into()))
+    }
+
+    /// The document address of a record id.
+    pub(crate) fn address_of(&self, id: &str) -> Result<Option<DocAddress>, Error> {
+        let q = TermQuery::new(Term::from_field_text(self.fields.id, id), IndexRecordOption::Basic);
+        let top = self
+            .searcher
+            .search(&q, &TopDocs::with_limit(1).order_by_score())
+            .map_err(|e| Error::Index(e.to_string()))?;
+        Ok(top.first().map(|(_, a)| *a))
+    }
+
+    /// The public record with this id.
+    pub fn get(&self, id: &str) -> Result<Option<PublicRecord>, Error> {
+        self.address_of(id)?.map(|a| self.record_at(a)).transpose()
+    }
+}

@@ -1,0 +1,4 @@
+//! Tools (CLI only): a static server with HTTP Range for bundles, and relevance evaluation.
+
+pub mod eval;
+pub mod serve;
