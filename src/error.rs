@@ -69,3 +69,10 @@ impl From<tantivy::TantivyError> for Error {
         Error::Index(e.to_string())
     }
 }
+
+/// A read of the index's bytes failed (in a lazily read bundle: a block not fetched).
+impl From<std::io::Error> for Error {
+    fn from(e: std::io::Error) -> Self {
+        Error::Index(e.to_string())
+    }
+}

@@ -8,7 +8,7 @@ use std::time::Instant;
 
 use clap::{Parser, Subcommand, ValueEnum};
 use tantivy::directory::OwnedBytes;
-use techmatch::build::ingest::Mapping;
+use techmatch::build::mapping::Mapping;
 use techmatch::build::pipeline;
 use techmatch::bundle::{self, Bundle};
 use techmatch::engine::{Engine, SearchRequest, Sort, TrlRange};
@@ -410,7 +410,10 @@ fn load_mappings(inputs: &[PathBuf], maps: &[String]) -> Result<Vec<Option<Mappi
     let mut loaded: HashMap<&str, Mapping> = HashMap::new();
     for file in own.values().copied().chain(all) {
         if !loaded.contains_key(file) {
-            loaded.insert(file, Mapping::load(Path::new(file)).map_err(|e| Failure(2, e))?);
+            loaded.insert(
+                file,
+                Mapping::load(Path::new(file)).map_err(|e| Failure(2, e.to_string()))?,
+            );
         }
     }
     Ok(inputs

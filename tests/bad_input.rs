@@ -4,7 +4,7 @@ mod common;
 
 use common::{need_json, result_json, temp_file};
 use serde_json::json;
-use techmatch::build::ingest::Mapping;
+use techmatch::build::mapping::Mapping;
 use techmatch::build::pipeline;
 
 /// Builds from the given files and returns the problems as text lines.
@@ -373,13 +373,16 @@ fn mapping_files_are_checked_on_load() {
     let bad_field = temp_file(&dir, "a.toml", b"[fields]\ncolour = \"c\"\n");
     assert!(Mapping::load(&bad_field)
         .unwrap_err()
+        .to_string()
         .contains("[fields] colour: not a field of the techmatch schema"));
     let bad_toml = temp_file(&dir, "b.toml", b"[fields\n");
     assert!(Mapping::load(&bad_toml)
         .unwrap_err()
+        .to_string()
         .starts_with(&bad_toml.display().to_string()));
     let empty_spec = temp_file(&dir, "c.toml", b"[fields]\ntitle = { map = { a = \"b\" } }\n");
     assert!(Mapping::load(&empty_spec)
         .unwrap_err()
+        .to_string()
         .contains("give a column or a value"));
 }

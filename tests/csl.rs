@@ -18,7 +18,7 @@ fn fold(s: &str) -> String {
 
 #[test]
 fn the_corpus_with_keywords_builds_through_the_mapping() {
-    let mapping = techmatch::build::ingest::Mapping::load(&common::root().join("seeds/maps/csl.toml")).unwrap();
+    let mapping = techmatch::build::mapping::Mapping::load(&common::root().join("seeds/maps/csl.toml")).unwrap();
     let built = techmatch::build::pipeline::build(&[csl("corpus.jsonl")], Some(&mapping), &|_, _| {});
     // The one real defect of the corpus: a keyword holding a whole English title and address.
     let problems: Vec<String> = built.problems.iter().map(|p| p.to_string()).collect();

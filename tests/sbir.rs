@@ -2,7 +2,7 @@
 
 mod common;
 
-use techmatch::build::ingest::Mapping;
+use techmatch::build::mapping::Mapping;
 use techmatch::build::pipeline;
 use techmatch::engine::MatchRequest;
 use techmatch::engine::{Engine, SearchRequest};

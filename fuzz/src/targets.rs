@@ -10,7 +10,8 @@ use std::path::PathBuf;
 use std::sync::OnceLock;
 
 use tantivy::directory::OwnedBytes;
-use techmatch::build::ingest::{self, Mapping};
+use techmatch::build::ingest;
+use techmatch::build::mapping::{self, Mapping};
 use techmatch::build::validate::Validator;
 use techmatch::bundle::{self, Bundle};
 use techmatch::engine::MatchRequest;
@@ -186,7 +187,7 @@ pub fn ingest(data: &[u8]) {
                 Ok(m) => Some(m),
                 Err(e) => {
                     assert!(
-                        e.starts_with(&path.display().to_string()),
+                        e.to_string().starts_with(&path.display().to_string()),
                         "mapping error without the file: {e}"
                     );
                     return;
@@ -197,7 +198,7 @@ pub fn ingest(data: &[u8]) {
     let path = scratch_file(&format!("input.{ext}"), body);
     let name = path.display().to_string();
     let ingested = ingest::read_file(&path, mapping.as_ref());
-    let (allow, limits) = ingest::validation_rules(mapping.as_ref());
+    let (allow, limits) = mapping::validation_rules(mapping.as_ref());
     let mut validator = Validator::new(allow, limits);
     for p in &ingested.problems {
         assert_eq!(p.location.file, name, "problem located elsewhere: {p}");

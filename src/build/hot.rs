@@ -39,7 +39,7 @@ pub fn hot_ranges(draft: Vec<u8>) -> Result<Vec<[u64; 3]>, Error> {
 /// What opening a lazy bundle should fetch up front: the index's footers and block indexes,
 /// every term dictionary's index, the text fields' norms and every fast column (ids,
 /// filters, sorting, facet counts).
-fn warm_up(engine: &Engine) -> Result<(), Error> {
+pub(super) fn warm_up(engine: &Engine) -> Result<(), Error> {
     let searcher = engine.searcher();
     let schema = searcher.schema();
     for segment in searcher.segment_readers() {

@@ -1,7 +1,9 @@
 //! Build (CLI only): input files read, validated and indexed into a bundle.
 
+pub mod coerce;
 pub mod hot;
 pub mod ingest;
+pub mod mapping;
 pub mod pipeline;
 pub mod validate;
 pub mod writer;

@@ -4,7 +4,8 @@ use std::collections::{BTreeMap, BTreeSet};
 use std::io::Write;
 use std::path::{Path, PathBuf};
 
-use crate::build::ingest::{self, Mapping};
+use crate::build::ingest;
+use crate::build::mapping::{self, Mapping};
 use crate::build::validate::{Problem, Validator};
 use crate::build::{hot, writer};
 use crate::bundle::Counts;
@@ -52,7 +53,7 @@ pub fn build_sources(sources: &[Source], progress: &dyn Fn(u64, u64)) -> Built {
     let mut records = Vec::new();
     let mut read = 0;
     for source in sources {
-        (validator.allow_missing, validator.limits) = ingest::validation_rules(source.mapping);
+        (validator.allow_missing, validator.limits) = mapping::validation_rules(source.mapping);
         let ingested = ingest::read_file(&source.path, source.mapping);
         problems.extend(ingested.problems);
         read += ingested.records.len();
@@ -106,7 +107,7 @@ pub fn build_sources(sources: &[Source], progress: &dyn Fn(u64, u64)) -> Built {
 }
 
 /// Which confidential fields the build dropped or banded, and how often.
-fn confidentiality_report(records: &[Record]) -> String {
+pub(super) fn confidentiality_report(records: &[Record]) -> String {
     let mut n: BTreeMap<&str, usize> = BTreeMap::new();
     let mut count = |what, present: bool| {
         if present {

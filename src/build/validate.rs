@@ -48,18 +48,18 @@ pub struct RawRecord {
 }
 
 /// The text limits of the schema, in characters of Chinese text; English gets [`EN_FACTOR`]×.
-const TITLE_MAX: usize = 60;
-const TEXT_MAX: usize = 500;
-const ADVANTAGES_MAX: usize = 2000;
-const SHORT_MAX: usize = 200;
-const KEYWORD_MAX: usize = 60;
+pub(super) const TITLE_MAX: usize = 60;
+pub(super) const TEXT_MAX: usize = 500;
+pub(super) const ADVANTAGES_MAX: usize = 2000;
+pub(super) const SHORT_MAX: usize = 200;
+pub(super) const KEYWORD_MAX: usize = 60;
 /// English words are longer than Chinese characters: limits scale by this much for `lang = "en"`.
-const EN_FACTOR: usize = 6;
-const MAX_KEYWORDS: usize = 5;
-const MAX_LIST: usize = 20;
-const MAX_ID: usize = 64;
+pub(super) const EN_FACTOR: usize = 6;
+pub(super) const MAX_KEYWORDS: usize = 5;
+pub(super) const MAX_LIST: usize = 20;
+pub(super) const MAX_ID: usize = 64;
 
-const COMMON_FIELDS: [&str; 13] = [
+pub(super) const COMMON_FIELDS: [&str; 13] = [
     "id",
     "kind",
     "title",
@@ -74,7 +74,7 @@ const COMMON_FIELDS: [&str; 13] = [
     "lang",
     "contact",
 ];
-const NEED_FIELDS: [&str; 14] = [
+pub(super) const NEED_FIELDS: [&str; 14] = [
     "problem",
     "key_requirements",
     "expected_outcome",
@@ -90,7 +90,7 @@ const NEED_FIELDS: [&str; 14] = [
     "public_alias",
     "intended_partners",
 ];
-const RESULT_FIELDS: [&str; 8] = [
+pub(super) const RESULT_FIELDS: [&str; 8] = [
     "result_type",
     "advantages",
     "trl",
@@ -174,7 +174,7 @@ impl Validator {
     }
 }
 
-struct Checker<'a> {
+pub(super) struct Checker<'a> {
     map: &'a Map<String, Value>,
     allow_missing: &'a BTreeSet<String>,
     limits: &'a BTreeMap<String, usize>,
@@ -182,7 +182,7 @@ struct Checker<'a> {
     lang_factor: usize,
 }
 
-fn type_name(v: &Value) -> &'static str {
+pub(super) fn type_name(v: &Value) -> &'static str {
     match v {
         Value::Null => "null",
         Value::Bool(_) => "a boolean",
@@ -194,7 +194,7 @@ fn type_name(v: &Value) -> &'static str {
 }
 
 /// A reason to reject text: control characters other than tab and newlines.
-fn bad_chars(s: &str) -> Option<String> {
+pub(super) fn bad_chars(s: &str) -> Option<String> {
     s.chars()
         .find(|c| c.is_control() && !matches!(c, '\n' | '\r' | '\t'))
         .map(|c| format!("contains control character U+{:04X}", c as u32))
@@ -250,13 +250,15 @@ impl<'a> Checker<'a> {
         self.string(field, required, limit)
     }
 
-    /// A list of strings; each is checked (and canonicalised) by `canon`.
+    /// A list of strings; each is canonicalised by `canon`, and one it refuses is a problem
+    /// that `why` words.
     fn list(
         &mut self,
         field: &str,
         required: bool,
         max_items: usize,
-        canon: impl Fn(&str) -> Result<String, String>,
+        canon: impl Fn(&str) -> Option<String>,
+        why: impl Fn(&str) -> String,
     ) -> Vec<String> {
         let Some(v) = self.get(field) else {
             self.missing(field, required);
@@ -275,11 +277,14 @@ impl<'a> Checker<'a> {
         let mut out: Vec<String> = Vec::new();
         for (i, item) in items.iter().enumerate() {
             match item {
-                Value::String(s) => match bad_chars(s).map_or_else(|| canon(s.trim()), Err) {
-                    Ok(c) if !out.contains(&c) => out.push(c),
-                    Ok(_) => {}
-                    Err(reason) => self.problem(field, format!("item {}: {reason}", i + 1)),
-                },
+                Value::String(s) => {
+                    let canonical = bad_chars(s).map_or_else(|| canon(s.trim()).ok_or_else(|| why(s.trim())), Err);
+                    match canonical {
+                        Ok(c) if !out.contains(&c) => out.push(c),
+                        Ok(_) => {}
+                        Err(reason) => self.problem(field, format!("item {}: {reason}", i + 1)),
+                    }
+                }
                 other => {
                     let t = type_name(other);
                     self.problem(field, format!("item {}: expected a string, found {t}", i + 1));
@@ -369,24 +374,27 @@ impl<'a> Checker<'a> {
         let title = self.text("title", true, TITLE_MAX).unwrap_or_default();
         let summary = self.text("summary", true, TEXT_MAX).unwrap_or_default();
         let kw_limit = KEYWORD_MAX * self.lang_factor;
-        let keywords = self.list("keywords", false, MAX_KEYWORDS, |k| {
-            if k.chars().count() > kw_limit {
-                Err(format!("keyword longer than {kw_limit} characters"))
-            } else {
-                Ok(k.to_string())
-            }
-        });
-        let industries = self.list("industries", true, MAX_LIST, |v| {
-            taxonomy::industry(v)
-                .map(str::to_string)
-                .ok_or_else(|| format!("unknown industry {v:?}"))
-        });
-        let fields = self.list("fields", false, MAX_LIST, |v| {
-            taxonomy::FIELDS
-                .contains(&v)
-                .then(|| v.to_string())
-                .ok_or_else(|| format!("unknown technology field {v:?}"))
-        });
+        let keywords = self.list(
+            "keywords",
+            false,
+            MAX_KEYWORDS,
+            |k| (k.chars().count() <= kw_limit).then(|| k.to_string()),
+            |_| format!("keyword longer than {kw_limit} characters"),
+        );
+        let industries = self.list(
+            "industries",
+            true,
+            MAX_LIST,
+            |v| taxonomy::industry(v).map(str::to_string),
+            |v| format!("unknown industry {v:?}"),
+        );
+        let fields = self.list(
+            "fields",
+            false,
+            MAX_LIST,
+            |v| taxonomy::FIELDS.contains(&v).then(|| v.to_string()),
+            |v| format!("unknown technology field {v:?}"),
+        );
         let region = self.string("region", true, 6);
         if let Some(r) = &region {
             if taxonomy::province(r).is_none() {
@@ -422,12 +430,13 @@ impl<'a> Checker<'a> {
     }
 
     fn modes(&mut self, field: &str, vocabulary: &'static [&'static str]) -> Vec<String> {
-        self.list(field, true, vocabulary.len(), |m| {
-            vocabulary
-                .contains(&m)
-                .then(|| m.to_string())
-                .ok_or_else(|| format!("unknown mode {m:?}, expected one of {}", vocabulary.join(" ")))
-        })
+        self.list(
+            field,
+            true,
+            vocabulary.len(),
+            |m| vocabulary.contains(&m).then(|| m.to_string()),
+            |m| format!("unknown mode {m:?}, expected one of {}", vocabulary.join(" ")),
+        )
     }
 
     fn need(&mut self, common: Common, challenge: bool) -> Need {
@@ -457,7 +466,13 @@ impl<'a> Checker<'a> {
         let org = self.string("org", true, SHORT_MAX);
         let credit_code = self.string("credit_code", false, 18);
         let public_alias = self.string("public_alias", anonymous, SHORT_MAX);
-        let intended_partners = self.list("intended_partners", false, MAX_LIST, |p| Ok(p.to_string()));
+        let intended_partners = self.list(
+            "intended_partners",
+            false,
+            MAX_LIST,
+            |p| Some(p.to_string()),
+            |p: &str| p.to_string(),
+        );
         Need {
             common,
             challenge,
@@ -532,7 +547,13 @@ impl<'a> Checker<'a> {
             }
         };
         let holder = self.string("holder", true, SHORT_MAX);
-        let inventors = self.list("inventors", false, MAX_LIST, |p| Ok(p.to_string()));
+        let inventors = self.list(
+            "inventors",
+            false,
+            MAX_LIST,
+            |p| Some(p.to_string()),
+            |p: &str| p.to_string(),
+        );
         ResearchResult {
             common,
             result_type,

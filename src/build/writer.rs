@@ -22,7 +22,7 @@ use crate::core::schema::NO_DEADLINE;
 use tantivy::schema::Schema;
 
 /// The files of a segment that a reader needs (no deletes: bundles are written once).
-const SEGMENT_FILES: [SegmentComponent; 6] = [
+pub(super) const SEGMENT_FILES: [SegmentComponent; 6] = [
     SegmentComponent::Postings,
     SegmentComponent::Positions,
     SegmentComponent::Terms,
@@ -32,9 +32,9 @@ const SEGMENT_FILES: [SegmentComponent; 6] = [
 ];
 
 /// Memory for the single indexing thread; larger inputs are merged into one segment anyway.
-const WRITER_MEMORY: usize = 400_000_000;
+pub(super) const WRITER_MEMORY: usize = 400_000_000;
 
-fn document(f: &Fields, r: &PublicRecord) -> TantivyDocument {
+pub(super) fn document(f: &Fields, r: &PublicRecord) -> TantivyDocument {
     let mut d = TantivyDocument::default();
     d.add_text(f.id, &r.id);
     d.add_text(
@@ -76,7 +76,7 @@ fn document(f: &Fields, r: &PublicRecord) -> TantivyDocument {
 /// Uncompressed bytes per block of stored records. A lazily loaded bundle fetches a whole
 /// block per hit shown: 4 KiB blocks (two or three CSL records) make the CSL bundle 3% larger
 /// than tantivy's 16 KiB do, and each hit's fetch a quarter as large.
-const DOCSTORE_BLOCK: usize = 4096;
+pub(super) const DOCSTORE_BLOCK: usize = 4096;
 
 /// Indexes public records, in order, into one segment; returns the files of the index.
 ///
@@ -125,11 +125,11 @@ pub fn build(records: &[PublicRecord], progress: &dyn Fn(u64)) -> tantivy::Resul
 /// tantivy writes 4,000. A term lookup decodes its whole block and a lazily loaded bundle
 /// fetches it: smaller blocks make both cheaper, for a slightly larger block index in the
 /// bundle's opening (BENCHMARKS.md, "Term dictionary blocks").
-const TERM_BLOCK: usize = 1_000;
+pub(super) const TERM_BLOCK: usize = 1_000;
 
 /// Rewrites the term dictionaries of the segment file `path` in blocks of [`TERM_BLOCK`] key bytes:
 /// the same terms with the same postings addresses, read by tantivy as its own.
-fn reblock_terms(dir: &dyn Directory, schema: &Schema, path: &Path) -> tantivy::Result<()> {
+pub(super) fn reblock_terms(dir: &dyn Directory, schema: &Schema, path: &Path) -> tantivy::Result<()> {
     let old = CompositeFile::open(&dir.open_read(path)?)?;
     dir.delete(path)
         .map_err(|e| tantivy::TantivyError::InternalError(e.to_string()))?;
@@ -157,7 +157,7 @@ fn reblock_terms(dir: &dyn Directory, schema: &Schema, path: &Path) -> tantivy::
 /// does: count, the first postings and positions offsets, then per term its document
 /// frequency and the lengths of its postings and positions.
 #[derive(Default)]
-struct TermInfoBlock(Vec<TermInfo>);
+pub(super) struct TermInfoBlock(Vec<TermInfo>);
 
 impl tantivy_sstable::value::ValueWriter for TermInfoBlock {
     type Value = TermInfo;
@@ -185,7 +185,7 @@ impl tantivy_sstable::value::ValueWriter for TermInfoBlock {
 
 /// Renames the segment after its content (tantivy names it with a random UUID), so the same
 /// input gives byte-identical files.
-fn reproducible(mut files: Vec<(String, Vec<u8>)>) -> Vec<(String, Vec<u8>)> {
+pub(super) fn reproducible(mut files: Vec<(String, Vec<u8>)>) -> Vec<(String, Vec<u8>)> {
     files.sort();
     let Some(random) = files
         .iter()

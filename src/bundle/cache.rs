@@ -1,5 +1,6 @@
 //! Block cache: the fetched blocks of a lazily read bundle, filled by a range source, within a budget.
 
+use crate::Error;
 use serde::Serialize;
 use std::collections::{BTreeSet, HashMap};
 use std::fmt;
@@ -180,18 +181,18 @@ impl BlockCache {
 
     /// Stores the bytes of one response that starts at `start` (a block boundary). Only whole
     /// blocks are kept (and the bundle's last, short one); counts as one request.
-    pub fn supply(&self, start: u64, bytes: &[u8]) -> Result<(), String> {
+    pub fn supply(&self, start: u64, bytes: &[u8]) -> Result<(), Error> {
         if start % BLOCK != 0 {
-            return Err(format!(
+            return Err(Error::Request(format!(
                 "supplied bytes start at {start}, not at a {BLOCK}-byte block boundary"
-            ));
+            )));
         }
         if start.checked_add(bytes.len() as u64).is_none_or(|end| end > self.size) {
-            return Err(format!(
+            return Err(Error::Request(format!(
                 "supplied bytes {start}+{} are past the bundle's {} bytes",
                 bytes.len(),
                 self.size
-            ));
+            )));
         }
         let mut st = self.state();
         st.transfer.ranges += 1;

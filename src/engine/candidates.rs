@@ -87,7 +87,6 @@ impl Engine {
         found: Vec<(f32, DocAddress)>,
         terms: &'t [SourceTerm],
     ) -> Result<Vec<Candidate<'t>>, Error> {
-        let index_err = |e: tantivy::TantivyError| Error::Index(e.to_string());
         let mut out: Vec<Candidate> = found
             .into_iter()
             .map(|(bm25, addr)| Candidate {
@@ -106,7 +105,7 @@ impl Engine {
             let docs: Vec<DocId> = group.iter().map(|&i| out[i].addr.doc_id).collect();
             let segment = self.searcher.segment_reader(segment_ord);
             let columns = segment.fast_fields();
-            let strs = |name: &str| match columns.str(name).map_err(index_err)? {
+            let strs = |name: &str| match columns.str(name)? {
                 Some(col) => str_values(&col, &docs),
                 None => Ok(vec![Vec::new(); docs.len()]),
             };
@@ -117,9 +116,9 @@ impl Engine {
                 strs("region")?,
                 strs("city")?,
             ];
-            let trl = |name: &str| columns.column_opt::<u64>(name).map_err(index_err);
+            let trl = |name: &str| columns.column_opt::<u64>(name).map_err(Error::from);
             let (trl_min, trl_max) = (trl("trl_min")?, trl("trl_max")?);
-            let deadline = columns.column_opt::<i64>("deadline").map_err(index_err)?;
+            let deadline = columns.column_opt::<i64>("deadline")?;
             let level = |col: &Option<Column<u64>>, doc| {
                 col.as_ref()
                     .and_then(|c| c.first(doc))
@@ -144,11 +143,11 @@ impl Engine {
             }
             for (name, _) in TEXT_FIELDS {
                 let field = self.fields.text(name);
-                let inverted = segment.inverted_index(field).map_err(index_err)?;
+                let inverted = segment.inverted_index(field)?;
                 for t in terms {
                     let postings =
                         inverted.read_postings(&Term::from_field_text(field, &t.text), IndexRecordOption::Basic);
-                    let Some(mut postings) = postings.map_err(|e| Error::Index(e.to_string()))? else {
+                    let Some(mut postings) = postings? else {
                         continue;
                     };
                     for (&i, &doc) in group.iter().zip(&docs) {
@@ -179,7 +178,7 @@ impl Engine {
                 &self.candidate_query(terms, source_is_need, exclude),
                 &TopDocs::with_limit(limit).order_by_score(),
             )
-            .map_err(|e| Error::Index(e.to_string()))
+            .map_err(Error::from)
     }
 
     /// Any of the weighted terms in any text field, on the other side, not the source itself.

@@ -178,8 +178,7 @@ impl Engine {
         for (text, f) in tf {
             let df = self
                 .searcher
-                .doc_freq(&Term::from_field_text(self.fields.body, &text))
-                .map_err(|e| Error::Index(e.to_string()))? as f32;
+                .doc_freq(&Term::from_field_text(self.fields.body, &text))? as f32;
             let weight = (1.0 + f.ln()) * (1.0 + (n - df.max(1.0) + 0.5) / (df.max(1.0) + 0.5)).ln();
             weights.push(weight);
             if df > 0.0 {

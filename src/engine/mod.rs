@@ -114,15 +114,12 @@ impl Engine {
 
     /// Counts, facet vocabularies and file table.
     pub fn stats(&self) -> Result<Stats, Error> {
-        let facets = self
-            .searcher
-            .search(
-                &AllQuery,
-                &FacetCounts {
-                    fields: TAG_FIELDS.to_vec(),
-                },
-            )
-            .map_err(|e| Error::Index(e.to_string()))?;
+        let facets = self.searcher.search(
+            &AllQuery,
+            &FacetCounts {
+                fields: TAG_FIELDS.to_vec(),
+            },
+        )?;
         Ok(Stats {
             format_version: self.header.format_version,
             tokenizer: self.header.tokenizer.clone(),

@@ -191,10 +191,8 @@ impl Engine {
     pub(super) fn substring_query(&self, word: &str) -> Result<Option<Box<dyn Query>>, Error> {
         let mut found = std::collections::BTreeSet::new();
         for segment in self.searcher.segment_readers() {
-            let inverted = segment
-                .inverted_index(self.fields.words)
-                .map_err(|e| Error::Index(e.to_string()))?;
-            let mut stream = inverted.terms().stream().map_err(|e| Error::Index(e.to_string()))?;
+            let inverted = segment.inverted_index(self.fields.words)?;
+            let mut stream = inverted.terms().stream()?;
             while stream.advance() && found.len() < MAX_SUBSTRING_EXPANSIONS {
                 let key = stream.key();
                 if key.len() > word.len() && key.windows(word.len()).any(|w| w == word.as_bytes()) {
@@ -377,5 +375,21 @@ impl Engine {
             clauses.push((Occur::Must, boxed(ConstScoreQuery::new(f.box_clone(), 0.0))));
         }
         boxed(BooleanQuery::new(clauses))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn query_syntax() {
+        let p = parse_query(r#"盐碱地 "滴灌 系统" -水稻 -"大棚" PM2.5"#);
+        assert_eq!(p.free, ["盐碱地", "PM2.5"]);
+        assert_eq!(p.phrases, ["滴灌 系统"]);
+        assert_eq!(p.excluded, ["水稻", "大棚"]);
+        assert_eq!(parse_query("  ").free.len(), 0);
+        assert_eq!(parse_query("\"unclosed").phrases, ["unclosed"]);
+        assert_eq!(parse_query("-").free, ["-"]);
     }
 }

@@ -186,7 +186,6 @@ impl Engine {
         };
         let s = &self.searcher;
         let q = query.as_ref();
-        let map_err = |e: tantivy::TantivyError| Error::Index(e.to_string());
         let scoreless = |top: Vec<(Option<i64>, DocAddress)>| top.into_iter().map(|(_, a)| (0.0, a)).collect();
         let (field, order) = if sort == Sort::Date {
             ("published", Order::Desc)
@@ -195,26 +194,19 @@ impl Engine {
         };
         let (top, counts): (Page, Option<(usize, Facets)>) = match (sort, count) {
             (Sort::Relevance, true) => {
-                let (top, total, facets) = s
-                    .search(q, &(limit.order_by_score(), Count, facet_collector))
-                    .map_err(map_err)?;
+                let (top, total, facets) = s.search(q, &(limit.order_by_score(), Count, facet_collector))?;
                 (top, Some((total, facets)))
             }
-            (Sort::Relevance, false) => (s.search(q, &limit.order_by_score()).map_err(map_err)?, None),
+            (Sort::Relevance, false) => (s.search(q, &limit.order_by_score())?, None),
             (_, true) => {
-                let (top, total, facets) = s
-                    .search(
-                        q,
-                        &(limit.order_by_fast_field::<i64>(field, order), Count, facet_collector),
-                    )
-                    .map_err(map_err)?;
+                let (top, total, facets) = s.search(
+                    q,
+                    &(limit.order_by_fast_field::<i64>(field, order), Count, facet_collector),
+                )?;
                 (scoreless(top), Some((total, facets)))
             }
             (_, false) => (
-                scoreless(
-                    s.search(q, &limit.order_by_fast_field::<i64>(field, order))
-                        .map_err(map_err)?,
-                ),
+                scoreless(s.search(q, &limit.order_by_fast_field::<i64>(field, order))?),
                 None,
             ),
         };
@@ -227,10 +219,7 @@ impl Engine {
                         .map(|(_, q)| q.as_ref())
                         .collect();
                     let q = Self::combine(text.as_deref(), &others);
-                    facets.extend(
-                        s.search(q.as_ref(), &FacetCounts { fields: vec![field] })
-                            .map_err(map_err)?,
-                    );
+                    facets.extend(s.search(q.as_ref(), &FacetCounts { fields: vec![field] })?);
                 }
                 Some(Counted {
                     total,
@@ -270,8 +259,7 @@ impl Engine {
             };
             top = self
                 .searcher
-                .search(query.as_ref(), &TopDocs::with_limit(limit.max(1)).order_by_score())
-                .map_err(|e| Error::Index(e.to_string()))?;
+                .search(query.as_ref(), &TopDocs::with_limit(limit.max(1)).order_by_score())?;
             if !top.is_empty() || min_match <= 0.0 {
                 break;
             }

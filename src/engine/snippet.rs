@@ -82,3 +82,20 @@ pub(crate) fn snippet(body: &str, terms: &HashSet<String>) -> (String, Vec<[usiz
     let ranges = utf16_ranges(&text, inside);
     (text, ranges)
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::collections::HashSet;
+
+    #[test]
+    fn snippet_centres_on_the_terms_and_ranges_count_utf16() {
+        let body = format!("{}盐碱地改良剂{}", "甲".repeat(300), "乙".repeat(300));
+        let terms: HashSet<String> = ["盐碱", "碱地"].iter().map(|s| s.to_string()).collect();
+        let (text, ranges) = snippet(&body, &terms);
+        assert!(text.starts_with('…') && text.ends_with('…'));
+        assert_eq!(ranges.len(), 1);
+        let u16: Vec<u16> = text.encode_utf16().collect();
+        assert_eq!(String::from_utf16(&u16[ranges[0][0]..ranges[0][1]]).unwrap(), "盐碱地");
+    }
+}

@@ -15,23 +15,26 @@ use tantivy::{DocAddress, DocId, Term};
 /// stored bytes, tantivy's layout: a VInt count of values, then per value its field (u32), a type
 /// code (0 = text), a VInt length and the text. Read here, with every length checked against the
 /// bytes, because tantivy's reader reserves a damaged length before reading (an abort).
-pub(super) fn stored_text(mut bytes: &[u8]) -> Result<Option<String>, String> {
-    if read_vint(&mut bytes).ok_or("value count cut short")? == 0 {
+pub(super) fn stored_text(mut bytes: &[u8]) -> Result<Option<String>, Error> {
+    let bad = |why: String| Error::Index(format!("stored record unreadable: {why}"));
+    if read_vint(&mut bytes).ok_or_else(|| bad("value count cut short".into()))? == 0 {
         return Ok(None);
     }
     let [_, _, _, _, code, rest @ ..] = bytes else {
-        return Err("field cut short".into());
+        return Err(bad("field cut short".into()));
     };
     if *code != 0 {
-        return Err(format!("value of type {code}, not text"));
+        return Err(bad(format!("value of type {code}, not text")));
     }
     let mut rest = rest;
-    let len = read_vint(&mut rest).ok_or("text length cut short")?;
+    let len = read_vint(&mut rest).ok_or_else(|| bad("text length cut short".into()))?;
     let text = usize::try_from(len)
         .ok()
         .and_then(|len| rest.get(..len))
-        .ok_or_else(|| format!("text of {len} bytes in {} left", rest.len()))?;
-    String::from_utf8(text.to_vec()).map(Some).map_err(|e| e.to_string())
+        .ok_or_else(|| bad(format!("text of {len} bytes in {} left", rest.len())))?;
+    String::from_utf8(text.to_vec())
+        .map(Some)
+        .map_err(|e| bad(e.to_string()))
 }
 
 /// A tantivy VInt: 7 bits a byte, lowest first, the last byte marked by its high bit.
@@ -55,12 +58,9 @@ pub(crate) fn str_values(col: &StrColumn, docs: &[DocId]) -> Result<Vec<Vec<Stri
     distinct.sort_unstable();
     distinct.dedup();
     let mut names = Vec::with_capacity(distinct.len());
-    let found = col
-        .dictionary()
-        .sorted_ords_to_term_cb(&distinct, |value| {
-            names.push(String::from_utf8_lossy(value).into_owned())
-        })
-        .map_err(|e| Error::Index(e.to_string()))?;
+    let found = col.dictionary().sorted_ords_to_term_cb(&distinct, |value| {
+        names.push(String::from_utf8_lossy(value).into_owned())
+    })?;
     if !found || names.len() != distinct.len() {
         return Err(Error::Index("a value is missing from its column's dictionary".into()));
     }
@@ -102,26 +102,50 @@ impl Engine {
             .stores
             .get(addr.segment_ord as usize)
             .ok_or_else(|| Error::Index(format!("no segment {}", addr.segment_ord)))?;
-        let bytes = store
-            .get_document_bytes(addr.doc_id)
-            .map_err(|e| Error::Index(e.to_string()))?;
-        stored_text(bytes.as_slice())
-            .map_err(|e| Error::Index(format!("stored record unreadable: {e}")))?
-            .ok_or_else(|| Error::Index("stored record missing".into()))
+        let bytes = store.get_document_bytes(addr.doc_id)?;
+        stored_text(bytes.as_slice())?.ok_or_else(|| Error::Index("stored record missing".into()))
     }
 
     /// The document address of a record id.
     pub(crate) fn address_of(&self, id: &str) -> Result<Option<DocAddress>, Error> {
         let q = TermQuery::new(Term::from_field_text(self.fields.id, id), IndexRecordOption::Basic);
-        let top = self
-            .searcher
-            .search(&q, &TopDocs::with_limit(1).order_by_score())
-            .map_err(|e| Error::Index(e.to_string()))?;
+        let top = self.searcher.search(&q, &TopDocs::with_limit(1).order_by_score())?;
         Ok(top.first().map(|(_, a)| *a))
     }
 
     /// The public record with this id.
     pub fn get(&self, id: &str) -> Result<Option<PublicRecord>, Error> {
         self.address_of(id)?.map(|a| self.record_at(a)).transpose()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn stored_text_reads_tantivys_layout_and_refuses_lengths_past_the_bytes() {
+        // One value: field 1, text, VInt 5 (0x85: last byte), then the text.
+        let doc = [&[0x81][..], &1u32.to_le_bytes(), &[0, 0x85], b"{\"a\"}"].concat();
+        assert_eq!(stored_text(&doc), Ok(Some("{\"a\"}".into())));
+        assert_eq!(stored_text(&[0x80]), Ok(None));
+        // Type 0, then a length of 2^62 (as a forged block gives): an error, not a reservation.
+        let forged = [&[0x81][..], &1u32.to_le_bytes(), &[0, 0, 0, 0, 0, 0, 0, 0, 0, 0xc0]].concat();
+        assert!(
+            stored_text(&forged)
+                .unwrap_err()
+                .to_string()
+                .contains("bytes in 0 left"),
+            "{:?}",
+            stored_text(&forged)
+        );
+        assert!(stored_text(&doc[..doc.len() - 1]).is_err());
+        assert!(stored_text(&[0x81, 1, 0, 0, 0, 2, 0x81, 7])
+            .unwrap_err()
+            .to_string()
+            .contains("type 2"));
+        assert!(stored_text(&[0x01]).is_err());
+        // Multi-byte VInts: 300 = 44 + 2·128.
+        assert_eq!(read_vint(&mut &[44, 0x82][..]), Some(300));
     }
 }

@@ -3,6 +3,7 @@
 //! Gains are the graded labels as given (linear gain, log2 discount, as trec_eval's `ndcg_cut`).
 //! Queries without any relevant document are skipped, as trec_eval does.
 
+use crate::Error;
 use std::collections::HashMap;
 
 /// Relevance labels: query id → document id → grade.
@@ -19,7 +20,7 @@ pub struct Metrics {
 
 /// Parses relevance labels: TREC qrels lines `qid 0 docid grade`, or a judgements table
 /// `need_id<TAB>result_id<TAB>grade<TAB>note` with a header line (as `seeds/judgements.tsv`).
-pub fn parse_qrels(text: &str) -> Result<Qrels, String> {
+pub fn parse_qrels(text: &str) -> Result<Qrels, Error> {
     let mut qrels = Qrels::new();
     for (i, line) in text.lines().enumerate() {
         let parts: Vec<&str> = line.split_whitespace().collect();
@@ -32,15 +33,15 @@ pub fn parse_qrels(text: &str) -> Result<Qrels, String> {
             (true, _) => (parts[0], parts[2], parts[3]),
             (false, [q, d, g, ..]) => (q.trim(), d.trim(), g.trim()),
             _ => {
-                return Err(format!(
+                return Err(Error::Input(format!(
                     "line {}: expected `qid 0 docid grade` or `need_id<TAB>result_id<TAB>grade`, found {line:?}",
                     i + 1
-                ))
+                )))
             }
         };
         let grade: u32 = grade
             .parse()
-            .map_err(|_| format!("line {}: grade {grade:?} is not a whole number", i + 1))?;
+            .map_err(|_| Error::Input(format!("line {}: grade {grade:?} is not a whole number", i + 1)))?;
         qrels.entry(qid.to_string()).or_default().insert(doc.to_string(), grade);
     }
     Ok(qrels)
@@ -158,10 +159,10 @@ mod tests {
     #[test]
     fn bad_qrels_name_the_line() {
         assert_eq!(
-            parse_qrels("q1 0 a 1\nq2 0 b x").unwrap_err(),
+            parse_qrels("q1 0 a 1\nq2 0 b x").unwrap_err().to_string(),
             "line 2: grade \"x\" is not a whole number"
         );
-        assert!(parse_qrels("q1 a 1").unwrap_err().starts_with("line 1:"));
+        assert!(parse_qrels("q1 a 1").unwrap_err().to_string().starts_with("line 1:"));
     }
 
     #[test]

@@ -5,7 +5,7 @@
 use std::path::{Path, PathBuf};
 
 use tantivy::directory::OwnedBytes;
-use techmatch::build::ingest::Mapping;
+use techmatch::build::mapping::Mapping;
 use techmatch::build::pipeline;
 use techmatch::bundle::Bundle;
 use techmatch::engine::Engine;
