@@ -1,5 +1,6 @@
 //! Build (CLI only): input files read, validated and indexed into a bundle.
 
+pub mod assemble;
 pub mod coerce;
 pub mod hot;
 pub mod ingest;
