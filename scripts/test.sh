@@ -1,20 +1,35 @@
 #!/usr/bin/env bash
-# Runs every test of techmatch: the Rust suite, the core built for wasm32, and the WASM engine under
-# node and in headless Chromium (including native/WASM parity on the CSL benchmark). Installs what it
-# needs: the wasm32 target and wasm-bindgen-cli (via build-wasm.sh), npm packages, Debian's chromium
-# and a Chinese font.
+# Runs every test of techmatch: formatting and lints, the Rust suite, the core built for wasm32, and
+# the WASM engine under node and in headless Chromium (including native/WASM parity on the CSL
+# benchmark). Installs what it needs: the wasm32 target and wasm-bindgen-cli (via build-wasm.sh), npm
+# packages, Debian's chromium and a Chinese font. Prints how long each step took.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
-echo "== Rust: unit and integration tests"
+started=$SECONDS
+step() {
+  echo "== $1   (at $((SECONDS - started)) s)"
+}
+
+step "Style: cargo fmt --check"
+cargo fmt --check
+
+step "Rust: unit and integration tests"
 cargo test --all-targets
 
-echo "== WASM engine: build (the core compiled for wasm32-unknown-unknown)"
+step "Lints: cargo clippy, native and wasm32"
+if ! rustup target list --installed | grep -qx wasm32-unknown-unknown; then
+  rustup target add wasm32-unknown-unknown
+fi
+cargo clippy --all-targets -- -D warnings
+cargo clippy --lib --no-default-features --target wasm32-unknown-unknown -- -D warnings
+
+step "WASM engine: build (the core compiled for wasm32-unknown-unknown)"
 npm install --no-audit --no-fund --loglevel=error
 bash scripts/build-wasm.sh
 
-echo "== WASM engine under node and Chromium, parity with the native CLI"
-# Chromium, and a Chinese font so the widget's screenshots show characters, not boxes.
+step "Chromium and a Chinese font"
+# A Chinese font so the widget's screenshots show characters, not boxes.
 if ! command -v chromium >/dev/null || ! fc-list :lang=zh 2>/dev/null | grep -q .; then
   if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null; then
     apt-get update -qq && apt-get install -y -qq chromium chromium-driver fonts-wqy-zenhei >/dev/null
@@ -23,6 +38,12 @@ if ! command -v chromium >/dev/null || ! fc-list :lang=zh 2>/dev/null | grep -q 
     exit 1
   fi
 fi
+
+step "The release CLI (what the browser tests compare the WASM engine with) and the seeds bundle"
 cargo build --release
 target/release/techmatch build seeds/needs.jsonl seeds/results.jsonl --out index
+
+step "WASM engine under node and Chromium, parity with the native CLI"
 node --test tests/wasm/
+
+echo "== all tests passed in $((SECONDS - started)) s"
