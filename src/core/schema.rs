@@ -1,4 +1,4 @@
-//! Index: the tantivy schema of a techmatch bundle and, natively, building it from records.
+//! Schema: the tantivy schema of a techmatch bundle, and the tag values a record is indexed under.
 //!
 //! Text fields (`title`, `keywords`, `body`) use the shared [`crate::core::tokenize`] analyzer with
 //! positions, so phrases and the verbatim boost work. Tag fields are raw strings, indexed for
