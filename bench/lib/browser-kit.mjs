@@ -34,31 +34,56 @@ export const pct = (xs, p) => {
 };
 export const median = (xs) => pct(xs, 0.5);
 
+/** Most ranges one request may ask for, and the multipart boundary: both as `techmatch serve` has them. */
+export const MAX_RANGES = 256;
+export const BOUNDARY = "techmatch-byteranges-3f9c1e";
+
 /**
- * A static host's answer to `Range` on a file of `body` bytes, as nginx gives it: one range → 206
- * with Content-Range; several → one 206 multipart/byteranges response; no usable range → null (the
- * whole file). Returns {status, headers, body, payload} (payload: the file bytes it carries).
+ * The inclusive ranges `bytes=a-b`, `bytes=a-`, `bytes=-n` (or several, comma-separated) ask of a
+ * file of `len` bytes, or null when none is satisfiable, the header is malformed or asks for more
+ * than MAX_RANGES: the rules of `parse_ranges` in src/tools/serve.rs (tests/wasm/multipart.test.mjs
+ * checks the two answer alike).
+ */
+export function parseRanges(header, len) {
+  const spec = /^\s*bytes=(.*)$/s.exec(header ?? "")?.[1];
+  if (spec === undefined || len === 0) return null;
+  const pieces = spec.split(",");
+  if (pieces.length > MAX_RANGES) return null;
+  const out = [];
+  for (const piece of pieces) {
+    const m = /^\s*(\d*)\s*-\s*(\d*)\s*$/.exec(piece);
+    if (!m || (m[1] === "" && m[2] === "")) return null;
+    let start, end;
+    if (m[1] === "") [start, end] = [Math.max(0, len - Number(m[2])), len - 1];
+    else if (m[2] === "") [start, end] = [Number(m[1]), len - 1];
+    else {
+      [start, end] = [Number(m[1]), Number(m[2])];
+      if (end < start) return null;
+      end = Math.min(end, len - 1);
+    }
+    if (start <= end) out.push([start, end]);
+  }
+  return out.length ? out : null;
+}
+
+/**
+ * A static host's answer to `Range` on a file of `body` bytes, as `techmatch serve` (and nginx) give
+ * it: one range → 206 with Content-Range; several → one 206 multipart/byteranges response; none
+ * satisfiable → 416. No Range header → null (the whole file). Returns {status, headers, body,
+ * payload} (payload: the file bytes it carries).
  */
 export function rangeReply(header, body, type = "application/octet-stream") {
-  const spec = /^bytes=(.+)$/.exec(header ?? "")?.[1];
-  if (!spec) return null;
-  const spans = [];
-  for (const piece of spec.split(",")) {
-    const m = /^\s*(\d+)-(\d*)\s*$/.exec(piece);
-    if (!m) return null;
-    const [start, end] = [Number(m[1]), Math.min(m[2] ? Number(m[2]) + 1 : body.length, body.length)];
-    if (start < end) spans.push([start, end]);
-  }
-  if (!spans.length) return { status: 416, headers: { "Content-Range": `bytes */${body.length}` }, body: Buffer.alloc(0), payload: 0 };
-  const payload = spans.reduce((n, [s, e]) => n + e - s, 0);
+  if (header === undefined || header === null) return null;
+  const spans = parseRanges(header, body.length);
+  if (!spans) return { status: 416, headers: { "Content-Range": `bytes */${body.length}` }, body: Buffer.alloc(0), payload: 0 };
+  const payload = spans.reduce((n, [s, e]) => n + e + 1 - s, 0);
   if (spans.length === 1) {
     const [[s, e]] = spans;
-    return { status: 206, headers: { "Content-Type": type, "Content-Range": `bytes ${s}-${e - 1}/${body.length}` }, body: body.subarray(s, e), payload };
+    return { status: 206, headers: { "Content-Type": type, "Content-Range": `bytes ${s}-${e}/${body.length}` }, body: body.subarray(s, e + 1), payload };
   }
-  const boundary = "00000000000000000031";
-  const parts = spans.flatMap(([s, e]) => [Buffer.from(`\r\n--${boundary}\r\nContent-Type: ${type}\r\nContent-Range: bytes ${s}-${e - 1}/${body.length}\r\n\r\n`), body.subarray(s, e)]);
-  parts.push(Buffer.from(`\r\n--${boundary}--\r\n`));
-  return { status: 206, headers: { "Content-Type": `multipart/byteranges; boundary=${boundary}` }, body: Buffer.concat(parts), payload };
+  const parts = spans.flatMap(([s, e]) => [Buffer.from(`\r\n--${BOUNDARY}\r\nContent-Type: ${type}\r\nContent-Range: bytes ${s}-${e}/${body.length}\r\n\r\n`), body.subarray(s, e + 1)]);
+  parts.push(Buffer.from(`\r\n--${BOUNDARY}--\r\n`));
+  return { status: 206, headers: { "Content-Type": `multipart/byteranges; boundary=${BOUNDARY}` }, body: Buffer.concat(parts), payload };
 }
 
 /**
