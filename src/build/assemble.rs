@@ -83,6 +83,11 @@ impl Checker<'_> {
         }
     }
 
+    /// An optional list of free names (people, organisations): any text, no vocabulary.
+    fn names(&mut self, field: &str) -> Vec<String> {
+        self.list(field, false, MAX_LIST, |p| Some(p.to_string()), str::to_string)
+    }
+
     pub(super) fn modes(&mut self, field: &str, vocabulary: &'static [&'static str]) -> Vec<String> {
         self.list(
             field,
@@ -120,13 +125,7 @@ impl Checker<'_> {
         let org = self.string("org", true, SHORT_MAX);
         let credit_code = self.string("credit_code", false, 18);
         let public_alias = self.string("public_alias", anonymous, SHORT_MAX);
-        let intended_partners = self.list(
-            "intended_partners",
-            false,
-            MAX_LIST,
-            |p| Some(p.to_string()),
-            |p: &str| p.to_string(),
-        );
+        let intended_partners = self.names("intended_partners");
         Need {
             common,
             challenge,
@@ -201,13 +200,7 @@ impl Checker<'_> {
             }
         };
         let holder = self.string("holder", true, SHORT_MAX);
-        let inventors = self.list(
-            "inventors",
-            false,
-            MAX_LIST,
-            |p| Some(p.to_string()),
-            |p: &str| p.to_string(),
-        );
+        let inventors = self.names("inventors");
         ResearchResult {
             common,
             result_type,
