@@ -210,16 +210,25 @@ impl SourceText {
 
 /// The source's chaining terms with their frequency, title and keywords counting double;
 /// English function words left out (in a mostly Chinese bundle they are rare, so their idf
-/// would make "to" and "and" the strongest evidence of an English need).
+/// would make "to" and "and" the strongest evidence of an English need), and bare numbers too:
+/// a need's list markers (1. 2. 3.) and figures would match papers on 1,2,4-三唑.
 pub(super) fn source_tf(source: &SourceText) -> HashMap<String, f32> {
     let mut tf: HashMap<String, f32> = HashMap::new();
     for (i, chains) in source.chains.iter().enumerate() {
         let weight = if i < 2 { 2.0 } else { 1.0 };
-        for t in chains.iter().filter(|t| !tokenize::is_stop_word(&t.text)) {
+        for t in chains
+            .iter()
+            .filter(|t| !tokenize::is_stop_word(&t.text) && !is_bare_number(&t.text))
+        {
             *tf.entry(t.text.clone()).or_default() += weight;
         }
     }
     tf
+}
+
+/// Whether a term is digits alone (with decimal points): a figure or a list marker, no subject.
+fn is_bare_number(term: &str) -> bool {
+    term.chars().all(|c| c.is_ascii_digit() || c == '.')
 }
 
 /// Title, keywords and body of a record: the texts matched on.
@@ -314,6 +323,16 @@ mod tests {
             }
         }
         pairs
+    }
+
+    #[test]
+    fn list_markers_and_figures_are_not_source_terms() {
+        let source = free_source("1. 连铸坯裂纹 2. 夹杂物超标 3.5 mm", &MatchTags::default()).unwrap();
+        let tf = source_tf(&SourceText::new(&source));
+        assert!(tf.contains_key("连铸") && tf.contains_key("mm"), "{tf:?}");
+        for figure in ["1", "2", "3.5"] {
+            assert!(!tf.contains_key(figure), "{figure} in {tf:?}");
+        }
     }
 
     #[test]
