@@ -1,5 +1,5 @@
 #!/usr/bin/env node
-// Browser benchmark of the WASM engine (www/engine.js → engine-worker.js → www/pkg) in headless
+// Browser benchmark of the WASM engine (www/tech-match/engine.js → engine-worker.js → pkg/) in headless
 // Chromium on 127.0.0.1: bytes shipped, cold time from navigation to first results, Engine open time,
 // warm query latency, JS heap / WASM memory after load, longest main-thread task.
 //
@@ -10,8 +10,8 @@
 //   bench/peers, which compares it with the peers)
 //
 // Markdown on stdout, progress on stderr. bench/browser.sh runs it with freshly built bundles.
-// Serves only on 127.0.0.1. Everything the page loads is a snapshot (taken at start) of www/engine.js,
-// www/engine-worker.js, www/pkg/ and bench/browser.html, so a concurrent rebuild of www/pkg cannot
+// Serves only on 127.0.0.1. Everything the page loads is a snapshot (taken at start) of www/tech-match/engine.js,
+// engine-worker.js, pkg/ and bench/browser.html, so a concurrent rebuild of the pkg cannot
 // change what is measured.
 //
 // Delivery modes (each a separate server; one fresh browser context per cold run, HTTP cache disabled):
@@ -32,7 +32,7 @@ import { CHROMIUM, chromiumProcesses, FLAGS, gitRev, loadavg, machineRows, measu
 const { chromium } = require("playwright-core");
 
 // ---- arguments --------------------------------------------------------------------------------
-const opts = { bundles: [], queries: path.resolve(ROOT, "../shared/data/csl/queries_keyword.tsv"), coldRuns: 5, warmPasses: 3, modes: ["identity", "gzip", "serve"], loading: "whole", cli: path.join(ROOT, "target/release/techmatch"), json: null, www: path.join(ROOT, "www"), trace: true };
+const opts = { bundles: [], queries: path.resolve(ROOT, "../shared/data/csl/queries_keyword.tsv"), coldRuns: 5, warmPasses: 3, modes: ["identity", "gzip", "serve"], loading: "whole", cli: path.join(ROOT, "target/release/techmatch"), json: null, www: path.join(ROOT, "www/tech-match"), trace: true };
 for (let i = 2; i < process.argv.length; i++) {
   const a = process.argv[i];
   const next = () => process.argv[++i];

@@ -1,6 +1,6 @@
 #!/usr/bin/env node
 // Endurance of the browser engine: N mixed searches, matches and lookups (20,000 by default, some of
-// them deliberately invalid) through www/engine.js and its Web Worker in headless Chromium, on one
+// them deliberately invalid) through www/tech-match/engine.js and its Web Worker in headless Chromium, on one
 // bundle; every SAMPLE requests, after a forced garbage collection, the worker's JS heap and the WASM
 // memory. Passes when no request fails unexpectedly, the worker never dies, and the JS heap stays
 // within 10% of its level after the first 1,000 requests.
@@ -11,7 +11,7 @@
 // The server answers HTTP Range requests as static hosts do, so `--loading auto` (the widget's
 // default) opens a bundle over 4 MiB lazily; each sample then also records the fetched bytes the
 // engine's block cache holds (`transfer().held`).
-// Needs www/pkg (scripts/build-wasm.sh), Chromium (CHROMIUM=… or Debian's) and playwright-core (npm).
+// Needs www/tech-match/pkg (scripts/build-wasm.sh), Chromium (CHROMIUM=… or Debian's) and playwright-core (npm).
 // Markdown on stdout, progress on stderr; exit code 1 when it does not pass.
 import fs from "node:fs";
 import path from "node:path";
@@ -33,9 +33,9 @@ if (!bundlePath || !fs.existsSync(bundlePath)) {
 }
 const { chromium } = require("playwright-core");
 
-// www/ and the bundle on 127.0.0.1.
+// www/tech-match/ and the bundle on 127.0.0.1.
 const TYPES = { ".js": "text/javascript", ".wasm": "application/wasm", ".html": "text/html" };
-const www = path.join(ROOT, "www");
+const www = path.join(ROOT, "www/tech-match");
 const bundle = fs.readFileSync(bundlePath);
 const server = await nodeServer((pathname) => {
   if (pathname === "/bundle") return { raw: bundle, type: "application/octet-stream" };

@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Builds the WASM engine into www/pkg/ (ES module + .wasm for browsers, workers and node).
+# Builds the WASM engine into www/tech-match/pkg/ (ES module + .wasm for browsers, workers and node).
 #
 #   scripts/build-wasm.sh            release build, wasm-opt -Oz when binaryen is installed
 #   NO_WASM_OPT=1 scripts/build-wasm.sh   skip wasm-opt
@@ -9,7 +9,7 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
-out=www/pkg
+out=www/tech-match/pkg
 target=wasm32-unknown-unknown
 
 # (a) The target.
@@ -35,7 +35,7 @@ wasm="target/$target/release/techmatch.wasm"
 
 bg="$out/techmatch_bg.wasm"
 
-# Unchanged since the last run (same compiled module, same wasm-opt choice): keep www/pkg as it is.
+# Unchanged since the last run (same compiled module, same wasm-opt choice): keep the pkg folder as it is.
 stamp="$out/.source"
 source_id="$(sha256sum "$wasm" | cut -d' ' -f1) wasm-opt:${NO_WASM_OPT:-yes}"
 if [ -f "$bg" ] && [ "$(cat "$stamp" 2>/dev/null)" = "$source_id" ]; then

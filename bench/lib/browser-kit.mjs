@@ -13,7 +13,7 @@ export const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "
 
 /** The files of the built WASM engine a page loads, relative to `www` (`pkg/techmatch.js`,
  *  `pkg/techmatch_bg.wasm`, and the JavaScript snippets wasm-bindgen copies under `pkg/snippets/`). */
-export function pkgFiles(www = path.join(ROOT, "www")) {
+export function pkgFiles(www = path.join(ROOT, "www/tech-match")) {
   return fs
     .readdirSync(path.join(www, "pkg"), { recursive: true })
     .map((f) => path.join("pkg", f))

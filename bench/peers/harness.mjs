@@ -16,7 +16,7 @@ const TYPES = { ".html": "text/html; charset=utf-8", ".js": "text/javascript; ch
 const PRECOMPRESSED = /\.(pf_\w+|pagefind)$/;
 
 /**
- * What the page may load, snapshot at start so concurrent rebuilds of www/pkg change nothing:
+ * What the page may load, snapshot at start so concurrent rebuilds of www/tech-match/pkg change nothing:
  * `/` the page, `/peers/…` cjk.js and the adapters, `/vendor/…` the peers' libraries, `/engine.js`,
  * `/engine-worker.js`, `/pkg/…` techmatch's engine, and `/site/CORPUS/ENGINE/…` the built indexes.
  * Files are read and gzipped (-9) once and kept: the page's code now, the indexes on first request or
@@ -30,10 +30,10 @@ export function snapshot(siteDir) {
     "/peers/cjk.js": "bench/peers/cjk.js",
     "/vendor/minisearch.js": "node_modules/minisearch/dist/es/index.js",
     "/vendor/flexsearch.js": "node_modules/flexsearch/dist/flexsearch.bundle.module.min.mjs",
-    "/engine.js": "www/engine.js",
-    "/engine-worker.js": "www/engine-worker.js",
+    "/engine.js": "www/tech-match/engine.js",
+    "/engine-worker.js": "www/tech-match/engine-worker.js",
   };
-  for (const f of pkgFiles()) copies[`/${f}`] = `www/${f}`;
+  for (const f of pkgFiles()) copies[`/${f}`] = `www/tech-match/${f}`;
   for (const f of fs.readdirSync(path.join(ROOT, "bench/peers/engines"))) copies[`/peers/engines/${f}`] = `bench/peers/engines/${f}`;
   const files = new Map();
   for (const [url, src] of Object.entries(copies)) {

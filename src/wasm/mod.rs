@@ -10,7 +10,7 @@
 //!
 //! A large bundle need not be downloaded whole: `Engine.openLazy(url, size, prefix)` opens it
 //! from its opening (`Engine.openingLength`), and `planSearch` / `planMatch` /
-//! `planGet` answer, or name the byte ranges to fetch and `supply` first; www/engine-worker.js
+//! `planGet` answer, or name the byte ranges to fetch and `supply` first; www/tech-match/engine-worker.js
 //! drives that loop with concurrent `fetch` calls. Reads nobody planned for fall back to a
 //! synchronous `Range` request through `XMLHttpRequest` ([`fetch`]), which only a worker may make.
 //!

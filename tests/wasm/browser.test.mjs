@@ -1,4 +1,4 @@
-// www/engine.js in a real browser (headless Chromium via playwright-core): the worker downloads with
+// www/tech-match/engine.js in a real browser (headless Chromium via playwright-core): the worker downloads with
 // progress and opens the bundle, answers as the WASM engine does in node, supersedes older searches
 // with an AbortError, rejects bad bundles and bad requests with Errors, and keeps the main thread free.
 // Skipped when Chromium or playwright-core is absent (CHROMIUM=/path/to/chrome to choose one).
@@ -11,6 +11,8 @@ import zlib from "node:zlib";
 
 import { rangeReply } from "../../bench/lib/browser-kit.mjs";
 import { cslBundle, ROOT, seedBundle, wasm } from "./helpers.mjs";
+
+const WIDGET = path.join(ROOT, "www/tech-match");
 
 const executable = [process.env.CHROMIUM, "/usr/lib/chromium/chromium", "/usr/bin/chromium", "/usr/bin/chromium-browser", "/usr/bin/google-chrome"].find((p) => p && fs.existsSync(p));
 const playwright = await import("playwright-core").catch(() => null);
@@ -39,7 +41,7 @@ function serveRange(req, res, body, multi) {
   res.end(sent);
 }
 
-/** Serves www/ and test bundles on 127.0.0.1: `/b/NAME` plain (no Range), `/slow/NAME` in delayed chunks,
+/** Serves www/tech-match/ and test bundles on 127.0.0.1: `/b/NAME` plain (no Range), `/slow/NAME` in delayed chunks,
  *  `/chunked/NAME` without Content-Length, `/r/NAME` with Range requests, `/1/NAME` and `/first/NAME`
  *  with one range per request only (see `ranges`, `serveRange`). */
 function serve(bundles) {
@@ -63,11 +65,11 @@ function serve(bundles) {
       }
       return res.end();
     }
-    const file = path.join(ROOT, "www", url.pathname === "/" ? "test.html" : path.normalize(url.pathname));
+    const file = path.join(WIDGET, url.pathname === "/" ? "test.html" : path.normalize(url.pathname));
     if (url.pathname === "/" || url.pathname === "/test.html") {
       return res.writeHead(200, { "Content-Type": "text/html" }).end("<!doctype html><meta charset=utf-8><title>engine test</title>");
     }
-    if (!file.startsWith(path.join(ROOT, "www")) || !fs.existsSync(file)) return res.writeHead(404).end("not found");
+    if (!file.startsWith(WIDGET) || !fs.existsSync(file)) return res.writeHead(404).end("not found");
     res.writeHead(200, { "Content-Type": TYPES[path.extname(file)] ?? "application/octet-stream" }).end(fs.readFileSync(file));
   });
   return new Promise((resolve) => server.listen(0, "127.0.0.1", () => resolve(server)));

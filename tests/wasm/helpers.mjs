@@ -1,4 +1,4 @@
-// Shared by the WASM engine's node tests: loads www/pkg (built by scripts/build-wasm.sh), runs the
+// Shared by the WASM engine's node tests: loads www/tech-match/pkg (built by scripts/build-wasm.sh), runs the
 // native CLI (target/release/techmatch), and builds the bundles both sides read.
 import assert from "node:assert/strict";
 import { execFileSync } from "node:child_process";
@@ -12,7 +12,7 @@ export const CLI = process.env.TECHMATCH_BIN || path.join(ROOT, "target/release/
 export const CSL = path.resolve(ROOT, "../shared/data/csl");
 export const TODAY = "2026-11-21";
 
-const PKG = path.join(ROOT, "www/pkg/techmatch.js");
+const PKG = path.join(ROOT, "www/tech-match/pkg/techmatch.js");
 
 /** The wasm-bindgen module, initialised (the same files the browser loads). */
 export async function wasm() {
@@ -20,7 +20,7 @@ export async function wasm() {
     throw new Error(`${PKG} is missing: run scripts/build-wasm.sh first`);
   }
   const mod = await import(PKG);
-  await mod.default({ module_or_path: fs.readFileSync(path.join(ROOT, "www/pkg/techmatch_bg.wasm")) });
+  await mod.default({ module_or_path: fs.readFileSync(path.join(ROOT, "www/tech-match/pkg/techmatch_bg.wasm")) });
   return mod;
 }
 

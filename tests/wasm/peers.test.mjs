@@ -42,7 +42,7 @@ test("the peers' CJK tokenizer gives character unigrams and bigrams, and whole L
   assert.deepEqual(tokenize("ＧＩＳ平台, X80钢"), ["gis", "平", "平台", "台", "x80", "钢"]);
 });
 
-const skip = !CHROMIUM ? "no Chromium found (set CHROMIUM)" : !fs.existsSync(path.join(ROOT, "www/pkg/techmatch.js")) ? "www/pkg is not built" : false;
+const skip = !CHROMIUM ? "no Chromium found (set CHROMIUM)" : !fs.existsSync(path.join(ROOT, "www/tech-match/pkg/techmatch.js")) ? "www/tech-match/pkg is not built" : false;
 
 test("every engine loads the seeds in Chromium and finds what the query names", { skip, timeout: 110_000 }, async (t) => {
   const site = tmpdir();

@@ -1,4 +1,4 @@
-// bench/peers adapter for techmatch: the WASM engine in its Web Worker (www/engine.js), as a portal runs it.
+// bench/peers adapter for techmatch: the WASM engine in its Web Worker (www/tech-match/engine.js), as a portal runs it.
 import { createEngine } from "/engine.js";
 
 export async function open(base) {

@@ -242,6 +242,18 @@ function fmtNumber(n, lang) {
   return Number(n).toLocaleString(lang === "en" ? "en-US" : "zh-CN", { maximumFractionDigits: 2 });
 }
 
+/** The facets the widget shows and keeps in the URL, in display order. */
+export const FACETS = ["kind", "industries", "fields", "result_type", "modes", "region"];
+
+/** Facets whose values are a controlled vocabulary, shown in the interface language. */
+export const TRANSLATED_FACETS = new Set(["modes", "result_type"]);
+
+/** The label of facet value `value` of `field` (kinds by name, vocabularies translated). */
+export function valueLabel(field, value, lang) {
+  if (field === "kind") return (STRINGS[lang] ?? STRINGS.zh).kind[value] ?? value;
+  return TRANSLATED_FACETS.has(field) ? valueName(value, lang) : value;
+}
+
 /** A controlled-vocabulary value in the interface language (data values stay as written). */
 export function valueName(value, lang) {
   return lang === "en" ? EN_VALUES[value] ?? value : value;

@@ -104,7 +104,7 @@ export async function createEngine(bundleUrl, { onProgress, loading = "auto", wo
   };
   worker.onerror = (event) => {
     event.preventDefault?.();
-    die(new Error(`the techmatch engine worker failed: ${event.message || "could not start (is www/pkg built?)"}`));
+    die(new Error(`the techmatch engine worker failed: ${event.message || "could not start (is tech-match/pkg built?)"}`));
   };
   worker.onmessageerror = () => die(new Error("the techmatch engine worker sent an unreadable message"));
 
