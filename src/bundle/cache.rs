@@ -39,6 +39,7 @@ pub const CACHE_BUDGET: u64 = 64 << 20;
 
 /// Ranges and bytes a lazy bundle has fetched so far, and the fetched bytes its cache holds now
 /// (the opening's hot blocks not counted).
+#[cfg_attr(target_arch = "wasm32", derive(tsify_next::Tsify), tsify(hashmap_as_object))]
 #[derive(Debug, Clone, Copy, Default, PartialEq, Serialize)]
 pub struct Transfer {
     /// Byte ranges fetched: a request each, or several in one multipart request (the browser's worker).

@@ -30,6 +30,7 @@ pub const PREAMBLE_LEN: usize = 20;
 pub const FILE_NAME: &str = "techmatch.bundle";
 
 /// Record counts by kind.
+#[cfg_attr(target_arch = "wasm32", derive(tsify_next::Tsify), tsify(hashmap_as_object))]
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 pub struct Counts {
     pub needs: u64,
@@ -38,6 +39,7 @@ pub struct Counts {
 }
 
 /// One tantivy file inside the bundle.
+#[cfg_attr(target_arch = "wasm32", derive(tsify_next::Tsify), tsify(hashmap_as_object))]
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct FileEntry {
     pub name: String,

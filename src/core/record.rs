@@ -134,6 +134,7 @@ pub enum Record {
 }
 
 /// What the public may see of a record: the only shape stored in a bundle and shown by the widget.
+#[cfg_attr(target_arch = "wasm32", derive(tsify_next::Tsify), tsify(hashmap_as_object))]
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 pub struct PublicRecord {
     pub id: String,
@@ -180,8 +181,11 @@ pub struct PublicRecord {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub result_type: Option<String>,
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    #[cfg_attr(target_arch = "wasm32", tsify(type = "{ type: string; status: string }[]"))]
     pub ipr: Vec<Ipr>,
+    /// 万元, or a word such as 面议.
     #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(target_arch = "wasm32", tsify(type = "number | string"))]
     pub price: Option<Price>,
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub inventors: Vec<String>,

@@ -13,6 +13,7 @@ pub const MAX_PAGE_SIZE: usize = 1000;
 pub const MAX_QUERY_CHARS: usize = 2000;
 
 /// How results are ordered.
+#[cfg_attr(target_arch = "wasm32", derive(tsify_next::Tsify), tsify(hashmap_as_object))]
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "lowercase")]
 pub enum Sort {
@@ -26,21 +27,28 @@ pub enum Sort {
 }
 
 /// An inclusive TRL range; either end may be open.
+#[cfg_attr(target_arch = "wasm32", derive(tsify_next::Tsify), tsify(hashmap_as_object))]
 #[derive(Debug, Clone, Copy, Default, PartialEq, Serialize, Deserialize)]
-#[serde(deny_unknown_fields)]
+#[serde(default, deny_unknown_fields)]
 pub struct TrlRange {
     pub min: Option<u8>,
     pub max: Option<u8>,
 }
 
 /// What a broker asks for.
+#[cfg_attr(target_arch = "wasm32", derive(tsify_next::Tsify), tsify(hashmap_as_object))]
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(default, deny_unknown_fields)]
 pub struct SearchRequest {
     pub q: String,
     /// `need`, `challenge`, `result`, or `needs` for needs and challenges together.
+    #[cfg_attr(
+        target_arch = "wasm32",
+        tsify(type = "\"need\" | \"challenge\" | \"result\" | \"needs\"")
+    )]
     pub kind: Option<String>,
-    /// Tag filters: AND across fields, OR within one field.
+    /// Tag filters: AND across fields, OR within one field: kind, industries, fields, result_type,
+    /// modes, region, lang.
     pub filters: BTreeMap<String, Vec<String>>,
     pub trl: Option<TrlRange>,
     /// Only records whose deadline has not passed.
@@ -48,6 +56,7 @@ pub struct SearchRequest {
     pub sort: Sort,
     /// 1-based.
     pub page: usize,
+    /// 1 to 1000, default 10.
     pub size: usize,
     /// Today as `YYYY-MM-DD`, for `open` (defaults to the caller's clock).
     pub today: Option<String>,
@@ -70,6 +79,7 @@ impl Default for SearchRequest {
 }
 
 /// One result of a search.
+#[cfg_attr(target_arch = "wasm32", derive(tsify_next::Tsify), tsify(hashmap_as_object))]
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Hit {
     pub id: String,
@@ -88,10 +98,12 @@ pub struct Hit {
 pub type Facets = BTreeMap<String, BTreeMap<String, u64>>;
 
 /// The answer to a [`SearchRequest`].
+#[cfg_attr(target_arch = "wasm32", derive(tsify_next::Tsify), tsify(hashmap_as_object))]
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct SearchResponse {
     pub total: usize,
     pub hits: Vec<Hit>,
+    #[cfg_attr(target_arch = "wasm32", tsify(type = "Record<string, Record<string, number>>"))]
     pub facets: Facets,
     /// No record held most of each query word: these hits hold some of its terms.
     #[serde(default, skip_serializing_if = "std::ops::Not::not")]
@@ -99,6 +111,7 @@ pub struct SearchResponse {
 }
 
 /// Counts of the bundle, for `inspect` and `stats()`.
+#[cfg_attr(target_arch = "wasm32", derive(tsify_next::Tsify), tsify(hashmap_as_object))]
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Stats {
     pub format_version: u32,
@@ -107,6 +120,7 @@ pub struct Stats {
     pub records: u64,
     pub counts: crate::bundle::Counts,
     /// Every tag value with its number of records.
+    #[cfg_attr(target_arch = "wasm32", tsify(type = "Record<string, Record<string, number>>"))]
     pub facets: Facets,
     pub files: Vec<crate::bundle::FileEntry>,
 }
@@ -146,10 +160,12 @@ pub fn request_from_json(json: &str) -> Result<SearchRequest, Error> {
     serde_json::from_str(json).map_err(|e| Error::Request(e.to_string()))
 }
 /// Tags of a free-text source (all optional).
+#[cfg_attr(target_arch = "wasm32", derive(tsify_next::Tsify), tsify(hashmap_as_object))]
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 #[serde(default, deny_unknown_fields)]
 pub struct MatchTags {
     /// What the text describes: `need` (default, finds results) or `result` (finds needs).
+    #[cfg_attr(target_arch = "wasm32", tsify(type = "\"need\" | \"result\""))]
     pub side: Option<String>,
     pub industries: Vec<String>,
     pub fields: Vec<String>,
@@ -163,6 +179,7 @@ pub struct MatchTags {
 }
 
 /// Match by a record in the bundle (`id`) or by free text with optional tags.
+#[cfg_attr(target_arch = "wasm32", derive(tsify_next::Tsify), tsify(hashmap_as_object))]
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(default, deny_unknown_fields)]
 pub struct MatchRequest {
@@ -187,6 +204,7 @@ impl Default for MatchRequest {
 }
 
 /// One piece of evidence for (or against) a pair.
+#[cfg_attr(target_arch = "wasm32", derive(tsify_next::Tsify), tsify(hashmap_as_object))]
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Reason {
     /// `terms`, `industry`, `field`, `trl_fit`, `trl_miss`, `mode_fit`, `mode_conflict`, `open`, `expired`, `region`.
@@ -197,6 +215,8 @@ pub struct Reason {
     pub contribution: f32,
 }
 
+/// One record a match found, with its score and the reasons that make it up.
+#[cfg_attr(target_arch = "wasm32", derive(tsify_next::Tsify), tsify(hashmap_as_object))]
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct MatchHit {
     pub id: String,
@@ -206,6 +226,8 @@ pub struct MatchHit {
     pub reasons: Vec<Reason>,
 }
 
+/// The answer to a [`MatchRequest`], best first.
+#[cfg_attr(target_arch = "wasm32", derive(tsify_next::Tsify), tsify(hashmap_as_object))]
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct MatchResponse {
     pub hits: Vec<MatchHit>,

@@ -20,8 +20,6 @@
 //! mistyped field is an error naming it, and a request means exactly what it means natively.
 //! Answers are plain objects (maps become objects, not `Map`s).
 
-use std::ops::Range;
-
 use serde::{Deserialize, Serialize};
 use tantivy::directory::OwnedBytes;
 use wasm_bindgen::prelude::*;
@@ -44,94 +42,18 @@ extern "C" {
     fn performance_now() -> f64;
 }
 
-#[wasm_bindgen(typescript_custom_section)]
-const TS_SHAPES: &str = r#"
-/** A search (`Engine.search`); every field is optional. */
-export interface SearchRequest {
-  q?: string;
-  /** need, challenge, result, or needs (needs and challenges). */
-  kind?: "need" | "challenge" | "result" | "needs";
-  /** Tag filters: AND across fields, OR within one: kind, industries, fields, result_type, modes, region, lang. */
-  filters?: Record<string, string[]>;
-  trl?: { min?: number; max?: number };
-  /** Only records whose deadline has not passed. */
-  open?: boolean;
-  sort?: "relevance" | "date" | "deadline";
-  /** 1-based. */
-  page?: number;
-  /** 1 to 1000, default 10. */
-  size?: number;
-  /** YYYY-MM-DD, for `open` (default: the clock). */
-  today?: string;
+/// Byte ranges `[start, end)` a lazily opened bundle needs before it can answer.
+#[derive(Serialize, tsify_next::Tsify)]
+struct Fetch {
+    fetch: Vec<[u64; 2]>,
 }
-export interface Hit {
-  id: string;
-  kind: string;
-  title: string;
-  score: number;
-  snippet: string;
-  /** [start, end) in `snippet`, in UTF-16 code units. */
-  highlights: [number, number][];
-  title_highlights: [number, number][];
-  tags: Record<string, string[]>;
+
+/// How long the engine took for an answer, in milliseconds (`performance.now()`).
+#[derive(Serialize, tsify_next::Tsify)]
+struct Took {
+    #[serde(rename = "tookMs")]
+    took_ms: f64,
 }
-/** Facet counts: field → value → records. */
-export type Facets = Record<string, Record<string, number>>;
-export interface SearchResponse {
-  total: number;
-  hits: Hit[];
-  facets: Facets;
-  /** Set when no record held most of each query word: the hits hold some of its terms. */
-  partial?: boolean;
-  tookMs: number;
-}
-/** A match (`Engine.match`): by a record `id`, or by free `text` with optional tags. */
-export interface MatchRequest {
-  id?: string;
-  text?: string;
-  tags?: { side?: "need" | "result"; industries?: string[]; fields?: string[]; trl_min?: number; trl_max?: number; modes?: string[]; region?: string; deadline?: string };
-  size?: number;
-  today?: string;
-}
-export interface Reason {
-  /** terms, industry, field, trl_fit, trl_miss, mode_fit, mode_conflict, open, expired, region. */
-  kind: string;
-  detail: string;
-  /** Points added to (or taken from) the score. */
-  contribution: number;
-}
-export interface MatchResponse {
-  hits: { id: string; kind: string; title: string; score: number; reasons: Reason[] }[];
-  tookMs: number;
-}
-/** A public record (confidential fields never reach a bundle). */
-export interface PublicRecord {
-  id: string;
-  kind: string;
-  title: string;
-  [field: string]: unknown;
-}
-export interface Stats {
-  format_version: number;
-  tokenizer: string;
-  bundle_bytes: number;
-  records: number;
-  counts: { needs: number; challenges: number; results: number };
-  facets: Facets;
-  files: { name: string; offset: number; len: number; crc32: number }[];
-}
-/** What a lazily opened bundle has fetched so far, and the fetched bytes its cache holds now. */
-export interface Transfer {
-  /** Byte ranges fetched (several may share one multipart request). */
-  ranges: number;
-  bytes: number;
-  held: number;
-}
-/** Byte ranges `[start, end)` a lazy bundle needs before it can answer. */
-export interface Fetch {
-  fetch: [number, number][];
-}
-"#;
 
 /// The message of a thrown JavaScript value.
 pub(crate) fn js_message(e: &JsValue) -> String {
@@ -156,12 +78,10 @@ fn offset(n: f64, what: &str) -> Result<u64, JsError> {
 fn planned_to_js<T: Serialize>(planned: Planned<T>, started: f64) -> Result<JsValue, JsError> {
     match planned {
         Planned::Done(answer) => with_took(to_js(&answer)?, started),
-        Planned::Fetch(ranges) => to_js(&serde_json::json!({ "fetch": ranges_to_pairs(&ranges) })),
+        Planned::Fetch(ranges) => to_js(&Fetch {
+            fetch: ranges.iter().map(|r| [r.start, r.end]).collect(),
+        }),
     }
-}
-
-fn ranges_to_pairs(ranges: &[Range<u64>]) -> Vec<[u64; 2]> {
-    ranges.iter().map(|r| [r.start, r.end]).collect()
 }
 
 /// Logs a panic's message and place to the console before the module traps (wasm32 aborts on panic).
@@ -246,10 +166,11 @@ fn replace_lone_surrogates(json: &str) -> std::borrow::Cow<'_, str> {
 
 /// Adds `tookMs` to an answer object.
 fn with_took(answer: JsValue, started: f64) -> Result<JsValue, JsError> {
-    let took = performance_now() - started;
-    js_sys::Reflect::set(&answer, &JsValue::from_str("tookMs"), &JsValue::from_f64(took))
-        .map_err(|_| JsError::new("cannot set tookMs"))?;
-    Ok(answer)
+    let took = to_js(&Took {
+        took_ms: performance_now() - started,
+    })?;
+    let answer: &js_sys::Object = answer.unchecked_ref();
+    Ok(js_sys::Object::assign(answer, took.unchecked_ref()).into())
 }
 
 /// A search request object, or just the query text.
@@ -352,7 +273,7 @@ impl Engine {
 
     /// Full-text search with filters, facets and paging: a `SearchRequest` object (or just the
     /// query text as a string). Answers `{total, hits, facets, tookMs}`.
-    #[wasm_bindgen(unchecked_return_type = "SearchResponse")]
+    #[wasm_bindgen(unchecked_return_type = "SearchResponse & Took")]
     pub fn search(
         &self,
         #[wasm_bindgen(unchecked_param_type = "SearchRequest | string")] req: &JsValue,
@@ -363,7 +284,7 @@ impl Engine {
     }
 
     /// `search`, or `{fetch: [[start, end], …]}`: the byte ranges a lazy bundle needs first.
-    #[wasm_bindgen(js_name = planSearch, unchecked_return_type = "SearchResponse | Fetch")]
+    #[wasm_bindgen(js_name = planSearch, unchecked_return_type = "(SearchResponse & Took) | Fetch")]
     pub fn plan_search(
         &self,
         #[wasm_bindgen(unchecked_param_type = "SearchRequest | string")] req: &JsValue,
@@ -380,7 +301,7 @@ impl Engine {
 
     /// Ranks the other side for `{id}` or `{text, tags}`, with reasons; `opts` (`{size}`) is
     /// merged in. Answers `{hits, tookMs}`.
-    #[wasm_bindgen(js_name = match, unchecked_return_type = "MatchResponse")]
+    #[wasm_bindgen(js_name = match, unchecked_return_type = "MatchResponse & Took")]
     pub fn match_records(
         &self,
         #[wasm_bindgen(unchecked_param_type = "MatchRequest")] req: &JsValue,
@@ -392,7 +313,7 @@ impl Engine {
     }
 
     /// `match`, or `{fetch: [[start, end], …]}` (see `planSearch`).
-    #[wasm_bindgen(js_name = planMatch, unchecked_return_type = "MatchResponse | Fetch")]
+    #[wasm_bindgen(js_name = planMatch, unchecked_return_type = "(MatchResponse & Took) | Fetch")]
     pub fn plan_match(
         &self,
         #[wasm_bindgen(unchecked_param_type = "MatchRequest")] req: &JsValue,
