@@ -39,9 +39,12 @@ if ! command -v chromium >/dev/null || ! fc-list :lang=zh 2>/dev/null | grep -q 
   fi
 fi
 
-step "The release CLI (what the browser tests compare the WASM engine with) and the seeds bundle"
-cargo build --release
-target/release/techmatch build seeds/needs.jsonl seeds/results.jsonl --out index
+step "The seeds bundle, built by the CLI that cargo test built (what the browser tests compare the WASM engine with)"
+# The test profile's CLI answers as the release one does (same code; no fast-math) and costs no
+# second native build. The committed index/ must come out byte for byte.
+export TECHMATCH_BIN="$PWD/target/debug/techmatch"
+"$TECHMATCH_BIN" build seeds/needs.jsonl seeds/results.jsonl --out index
+! git rev-parse --git-dir >/dev/null 2>&1 || git diff --exit-code --stat -- index/ || { echo "test.sh: index/ differs from the committed seeds bundle" >&2; exit 1; }
 
 step "WASM engine under node and Chromium, parity with the native CLI"
 node --test tests/wasm/

@@ -126,15 +126,14 @@ pub fn parse_header(prefix: &[u8], total_len: u64) -> Result<Header, Error> {
             supported: FORMAT_VERSION,
         });
     }
-    let header_len = u32_at(prefix, 12) as usize;
-    let end = PREAMBLE_LEN + header_len;
-    if prefix.len() < end {
+    // In u64: on wasm32 a forged length near u32::MAX would wrap a usize sum.
+    let end = PREAMBLE_LEN as u64 + u64::from(u32_at(prefix, 12));
+    let Some(json) = within(prefix, PREAMBLE_LEN as u64, end) else {
         return Err(Error::Truncated {
-            expected: end as u64,
+            expected: end,
             found: total_len,
         });
-    }
-    let json = &prefix[PREAMBLE_LEN..end];
+    };
     if crc32fast::hash(json) != u32_at(prefix, 16) {
         return Err(Error::Corrupted("header checksum mismatch".into()));
     }
@@ -152,7 +151,7 @@ pub fn parse_header(prefix: &[u8], total_len: u64) -> Result<Header, Error> {
             header.codec
         )));
     }
-    let mut expected = header.data_start(end as u64);
+    let mut expected = header.data_start(end);
     for e in &header.files {
         if e.offset != expected {
             return Err(Error::Corrupted(format!(
@@ -207,6 +206,7 @@ impl Bundle {
         check_hot_section(&header, bytes.as_slice())?;
         let mut files = HashMap::new();
         for e in &header.files {
+            // parse_header checked that the files end where the bytes do: the offsets fit in usize.
             let data = bytes.slice(e.offset as usize..(e.offset + e.len) as usize);
             if crc32fast::hash(data.as_slice()) != e.crc32 {
                 return Err(Error::Corrupted(format!("checksum mismatch in {}", e.name)));
@@ -251,14 +251,20 @@ impl Bundle {
             .files
             .iter()
             .map(|e| {
+                let len = usize::try_from(e.len).map_err(|_| {
+                    Error::Corrupted(format!(
+                        "{} of {} bytes is more than this platform addresses",
+                        e.name, e.len
+                    ))
+                })?;
                 let file = LazyFile {
                     cache: cache.clone(),
                     offset: e.offset,
-                    len: e.len as usize,
+                    len,
                 };
-                (PathBuf::from(&e.name), FileSlice::new(Arc::new(file)))
+                Ok((PathBuf::from(&e.name), FileSlice::new(Arc::new(file))))
             })
-            .collect();
+            .collect::<Result<_, Error>>()?;
         Ok(Bundle {
             header,
             size,
@@ -281,7 +287,7 @@ pub fn opening_len(prefix: &[u8]) -> Option<u64> {
         return None;
     }
     let header_end = PREAMBLE_LEN as u64 + u64::from(u32_at(prefix, 12));
-    let Some(json) = prefix.get(PREAMBLE_LEN..header_end as usize) else {
+    let Some(json) = within(prefix, PREAMBLE_LEN as u64, header_end) else {
         return Some(header_end);
     };
     // A header that does not read is reported when the bundle is opened.
@@ -291,17 +297,28 @@ pub fn opening_len(prefix: &[u8]) -> Option<u64> {
 /// Where the hot section's copied blocks lie in the bundle's first bytes (at least its opening),
 /// checked against the header.
 pub(super) fn check_hot_section(header: &Header, prefix: &[u8]) -> Result<Range<usize>, Error> {
-    let start = PREAMBLE_LEN + u32_at(prefix, 12) as usize;
-    let end = header.data_start(start as u64) as usize;
-    let section = prefix.get(start..end).ok_or(Error::Truncated {
-        expected: end as u64,
+    let start = PREAMBLE_LEN as u64 + u64::from(u32_at(prefix, 12));
+    let end = header.data_start(start);
+    let section = within(prefix, start, end).ok_or(Error::Truncated {
+        expected: end,
         found: prefix.len() as u64,
     })?;
-    let (copy, padding) = section.split_at((header.hot_section.len as usize).min(section.len()));
+    let copy_len = usize::try_from(header.hot_section.len).map_or(section.len(), |n| n.min(section.len()));
+    let (copy, padding) = section.split_at(copy_len);
     if crc32fast::hash(copy) != header.hot_section.crc32 || padding.iter().any(|&b| b != 0) {
         return Err(Error::Corrupted("checksum mismatch in the hot section".into()));
     }
+    // `within` succeeded: `start` is an index into `prefix`.
+    let start = start as usize;
     Ok(start..start + copy.len())
+}
+
+/// The bytes `start..end` of `bytes`, offsets as a bundle gives them (u64); `None` when they are
+/// not all there — also on a 32-bit target where an offset does not fit in `usize`.
+pub(super) fn within(bytes: &[u8], start: u64, end: u64) -> Option<&[u8]> {
+    let start = usize::try_from(start).ok()?;
+    let end = usize::try_from(end).ok()?;
+    bytes.get(start..end)
 }
 
 #[cfg(test)]

@@ -1,5 +1,5 @@
 // Shared by the WASM engine's node tests: loads www/tech-match/pkg (built by scripts/build-wasm.sh), runs the
-// native CLI (target/release/techmatch), and builds the bundles both sides read.
+// native CLI (TECHMATCH_BIN, else target/release/techmatch), and builds the bundles both sides read.
 import assert from "node:assert/strict";
 import { execFileSync } from "node:child_process";
 import fs from "node:fs";

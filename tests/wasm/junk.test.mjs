@@ -153,6 +153,20 @@ test("random requests: always an answer or an Error", () => {
   assert.ok(answers > 100 && errors > 100, `${answers} answers, ${errors} errors`);
 });
 
+test("a forged header length near 2^32 is an Error, loaded whole or lazily (no 32-bit wrap)", () => {
+  const good = fs.readFileSync(seedBundle());
+  for (const len of [0xfffffff0, 0xffffffff, 0xffffffec, 0x80000000]) {
+    const forged = Buffer.from(good);
+    forged.writeUInt32LE(len, 12);
+    const what = `header length ${len.toString(16)}`;
+    const e = survives(() => Engine.load(forged), `${what}, whole`);
+    assert.match(e?.message ?? "", /truncated/, `${what}, whole`);
+    assert.equal(Engine.openingLength(forged.subarray(0, 64)), 20 + len, `${what}: the opening it names`);
+    const lazy = survives(() => Engine.openLazy("http://127.0.0.1:9/none.bundle", forged.length, forged.subarray(0, 16384)), `${what}, lazily`);
+    assert.ok(lazy, `${what}, lazily: refused`);
+  }
+});
+
 test("the engine answers as before after all of it", () => {
   assert.deepEqual(reference(), before);
   assert.equal(engine.stats().records, 232);
