@@ -19,7 +19,7 @@ pub trait RangeSource: Send + Sync {
 /// A bundle in memory as a [`RangeSource`] (for the builder and tests).
 impl RangeSource for Vec<u8> {
     fn fetch(&self, range: Range<u64>) -> io::Result<Vec<u8>> {
-        self.get(range.start as usize..range.end as usize)
+        super::format::within(self, range.start, range.end)
             .map(<[u8]>::to_vec)
             .ok_or_else(|| {
                 io::Error::new(

@@ -99,6 +99,12 @@ pub(super) fn u32_at(b: &[u8], at: usize) -> u32 {
     u32::from_le_bytes([b[at], b[at + 1], b[at + 2], b[at + 3]])
 }
 
+/// Where the header JSON ends, from the preamble's length field; in u64, so that a forged length
+/// near `u32::MAX` cannot wrap a 32-bit `usize` sum (wasm32).
+fn header_end(prefix: &[u8]) -> u64 {
+    PREAMBLE_LEN as u64 + u64::from(u32_at(prefix, 12))
+}
+
 /// Reads and checks the preamble and header from the first bytes of a bundle.
 ///
 /// `prefix` may be just the start of the bundle; `total_len` is the whole bundle's size.
@@ -126,8 +132,7 @@ pub fn parse_header(prefix: &[u8], total_len: u64) -> Result<Header, Error> {
             supported: FORMAT_VERSION,
         });
     }
-    // In u64: on wasm32 a forged length near u32::MAX would wrap a usize sum.
-    let end = PREAMBLE_LEN as u64 + u64::from(u32_at(prefix, 12));
+    let end = header_end(prefix);
     let Some(json) = within(prefix, PREAMBLE_LEN as u64, end) else {
         return Err(Error::Truncated {
             expected: end,
@@ -286,18 +291,18 @@ pub fn opening_len(prefix: &[u8]) -> Option<u64> {
     if prefix.len() < PREAMBLE_LEN {
         return None;
     }
-    let header_end = PREAMBLE_LEN as u64 + u64::from(u32_at(prefix, 12));
-    let Some(json) = within(prefix, PREAMBLE_LEN as u64, header_end) else {
-        return Some(header_end);
+    let end = header_end(prefix);
+    let Some(json) = within(prefix, PREAMBLE_LEN as u64, end) else {
+        return Some(end);
     };
     // A header that does not read is reported when the bundle is opened.
-    Some(serde_json::from_slice::<Header>(json).map_or(header_end, |h| h.data_start(header_end)))
+    Some(serde_json::from_slice::<Header>(json).map_or(end, |h| h.data_start(end)))
 }
 
 /// Where the hot section's copied blocks lie in the bundle's first bytes (at least its opening),
 /// checked against the header.
 pub(super) fn check_hot_section(header: &Header, prefix: &[u8]) -> Result<Range<usize>, Error> {
-    let start = PREAMBLE_LEN as u64 + u64::from(u32_at(prefix, 12));
+    let start = header_end(prefix);
     let end = header.data_start(start);
     let section = within(prefix, start, end).ok_or(Error::Truncated {
         expected: end,

@@ -154,24 +154,12 @@ class TechMatch extends HTMLElement {
   _context() {
     const el = this;
     return {
-      get t() {
-        return el._t;
-      },
-      get lang() {
-        return el._lang;
-      },
-      get mode() {
-        return el._mode;
-      },
-      get pageSize() {
-        return el._pageSize;
-      },
-      get state() {
-        return el._state;
-      },
-      get engine() {
-        return el._engine;
-      },
+      get t() { return el._t; },
+      get lang() { return el._lang; },
+      get mode() { return el._mode; },
+      get pageSize() { return el._pageSize; },
+      get state() { return el._state; },
+      get engine() { return el._engine; },
       root: this._shadow,
       record: (id) => this._record(id),
       request: (s, size, page) => this._request(s, size, page),
