@@ -10,7 +10,7 @@ import test from "node:test";
 import zlib from "node:zlib";
 
 import { rangeReply } from "../../bench/lib/browser-kit.mjs";
-import { cslBundle, ROOT, seedBundle, wasm } from "./helpers.mjs";
+import { cslBundle, launchChromium, ROOT, seedBundle, wasm } from "./helpers.mjs";
 
 const WIDGET = path.join(ROOT, "www/tech-match");
 
@@ -109,11 +109,9 @@ test("engine.js in Chromium", { skip, timeout: 120_000 }, async (t) => {
   if (csl) bundles["csl.bundle"] = fs.readFileSync(csl);
   const server = await serve(bundles);
   const origin = `http://127.0.0.1:${server.address().port}`;
-  const browser = await playwright.chromium.launch({ executablePath: executable, args: ["--no-sandbox"] });
-  t.after(async () => {
-    await browser.close();
-    server.close();
-  });
+  t.after(() => server.close());
+  const browser = await launchChromium(playwright, executable, ["--no-sandbox"]);
+  t.after(() => browser.close());
   const page = await browser.newPage();
   const pageErrors = [];
   page.on("pageerror", (e) => pageErrors.push(e));

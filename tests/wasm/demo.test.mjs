@@ -11,7 +11,7 @@ import fs from "node:fs";
 import path from "node:path";
 import test from "node:test";
 
-import { CLI, ROOT, cli, seedBundle, tmpdir } from "./helpers.mjs";
+import { CLI, ROOT, cli, launchChromium, seedBundle, tmpdir } from "./helpers.mjs";
 
 const executable = [process.env.CHROMIUM, "/usr/lib/chromium/chromium", "/usr/bin/chromium"].find((p) => p && fs.existsSync(p));
 const playwright = await import("playwright-core").catch(() => null);
@@ -67,11 +67,9 @@ function serveWww(bundle) {
 
 async function withBrowser(fn, { bundle = seedBundle(), viewport = { width: 1280, height: 900 } } = {}) {
   const { base, server } = await serveWww(bundle);
-  const browser = await playwright.chromium.launch({
-    executablePath: executable,
-    args: ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update", "--no-first-run", "--disable-sync"],
-  });
+  let browser;
   try {
+    browser = await launchChromium(playwright, executable, ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update", "--no-first-run", "--disable-sync"]);
     const context = await browser.newContext({ acceptDownloads: true, viewport });
     const page = await context.newPage();
     const problems = [];
@@ -79,7 +77,7 @@ async function withBrowser(fn, { bundle = seedBundle(), viewport = { width: 1280
     page.on("console", (m) => m.type() === "error" && !/Failed to load resource.*404/.test(m.text()) && problems.push(m.text()));
     await fn({ page, base, problems });
   } finally {
-    await browser.close();
+    await browser?.close();
     server.kill();
   }
 }

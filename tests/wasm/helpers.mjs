@@ -109,3 +109,14 @@ export function diff(a, b, at = "$") {
   }
   return Object.is(a, b) ? null : `${at}: ${JSON.stringify(a)} ≠ ${JSON.stringify(b)}`;
 }
+
+/** Headless Chromium through playwright-core, started once more when it dies while starting (a
+ *  crash at start-up, seen on CI machines, is not what the tests test; a second one fails). */
+export async function launchChromium(playwright, executablePath, args) {
+  try {
+    return await playwright.chromium.launch({ executablePath, args });
+  } catch (e) {
+    if (!/has been closed|SIGSEGV|exitCode/.test(e.message)) throw e;
+    return playwright.chromium.launch({ executablePath, args });
+  }
+}
