@@ -28,7 +28,9 @@ const SAMPLE = Number(arg("sample", 500));
 const LOADING = arg("loading", "auto");
 const BASELINE = 1_000; // the heap level the rest is compared with
 if (!bundlePath || !fs.existsSync(bundlePath)) {
-  console.error("usage: node bench/endurance.mjs --bundle PATH [--requests N] [--sample N] [--loading auto|lazy|whole] [--json OUT]");
+  console.error(
+    "usage: node bench/endurance.mjs --bundle PATH [--requests N] [--sample N] [--loading auto|lazy|whole] [--json OUT]",
+  );
   process.exit(2);
 }
 const { chromium } = require("playwright-core");
@@ -39,7 +41,8 @@ const www = path.join(ROOT, "www/tech-match");
 const bundle = fs.readFileSync(bundlePath);
 const server = await nodeServer((pathname) => {
   if (pathname === "/bundle") return { raw: bundle, type: "application/octet-stream" };
-  if (pathname === "/") return { raw: Buffer.from("<!doctype html><meta charset=utf-8><title>endurance</title>"), type: "text/html" };
+  if (pathname === "/")
+    return { raw: Buffer.from("<!doctype html><meta charset=utf-8><title>endurance</title>"), type: "text/html" };
   const file = path.join(www, path.normalize(pathname));
   if (!file.startsWith(www) || !fs.existsSync(file) || !fs.statSync(file).isFile()) return null;
   return { raw: fs.readFileSync(file), type: TYPES[path.extname(file)] ?? "application/octet-stream" };
@@ -70,19 +73,56 @@ async function sample(done, elapsedMs) {
     returnByValue: true,
   });
   const held = (await page.evaluate(() => window.engine.transfer()))?.held ?? 0;
-  return { requests: done, jsHeapUsed: heap.usedSize, jsHeapTotal: heap.totalSize, wasmMemory: wasm.result?.value, held, elapsedMs };
+  return {
+    requests: done,
+    jsHeapUsed: heap.usedSize,
+    jsHeapTotal: heap.totalSize,
+    wasmMemory: wasm.result?.value,
+    held,
+    elapsedMs,
+  };
 }
 
 // The request mix: words and ids from the bundle itself, filters, pages, sorts, matches both ways,
 // lookups, and about 2% invalid requests that must be answered with an Error.
-const vocabulary = Object.entries(opened.stats.facets).flatMap(([field, values]) => Object.keys(values).slice(0, 30).map((v) => [field, v]));
-const words = ["技术", "系统", "材料", "智能", "检测", "涂层", "电池", "传感器", "工艺", "装备", "节能", "数据", "控制", "生物", "催化", "激光", "AI", "sensor", "coating", "PM2.5"];
+const vocabulary = Object.entries(opened.stats.facets).flatMap(([field, values]) =>
+  Object.keys(values)
+    .slice(0, 30)
+    .map((v) => [field, v]),
+);
+const words = [
+  "技术",
+  "系统",
+  "材料",
+  "智能",
+  "检测",
+  "涂层",
+  "电池",
+  "传感器",
+  "工艺",
+  "装备",
+  "节能",
+  "数据",
+  "控制",
+  "生物",
+  "催化",
+  "激光",
+  "AI",
+  "sensor",
+  "coating",
+  "PM2.5",
+];
 let seed = 20260;
-const rnd = () => ((seed = (seed * 1103515245 + 12345) % 2 ** 31) / 2 ** 31);
+const rnd = () => (seed = (seed * 1103515245 + 12345) % 2 ** 31) / 2 ** 31;
 const pick = (xs) => xs[Math.floor(rnd() * xs.length)];
 function request(i) {
   const r = rnd();
-  if (r < 0.02) return { op: "search", req: pick([{ size: 0 }, { trl: { min: 9, max: 1 } }, { filters: { colour: ["red"] } }, { kind: "xyz" }]), invalid: true };
+  if (r < 0.02)
+    return {
+      op: "search",
+      req: pick([{ size: 0 }, { trl: { min: 9, max: 1 } }, { filters: { colour: ["red"] } }, { kind: "xyz" }]),
+      invalid: true,
+    };
   if (r < 0.5) {
     const q = Array.from({ length: 1 + Math.floor(rnd() * 3) }, () => pick(words)).join(" ");
     const req = { q, size: pick([10, 20, 50]), page: 1 + Math.floor(rnd() * 5) };
@@ -95,9 +135,17 @@ function request(i) {
     if (rnd() < 0.1) req.kind = pick(["need", "result", "needs"]);
     return { op: "search", req };
   }
-  if (r < 0.6) return { op: "search", req: { q: "", filters: { [pick(["industries", "region"])]: [pick(vocabulary)[1]] }, page: 1 + (i % 50) } };
+  if (r < 0.6)
+    return {
+      op: "search",
+      req: { q: "", filters: { [pick(["industries", "region"])]: [pick(vocabulary)[1]] }, page: 1 + (i % 50) },
+    };
   if (r < 0.85) return { op: "matchId" };
-  if (r < 0.95) return { op: "match", req: { text: Array.from({ length: 6 }, () => pick(words)).join("，"), tags: { side: pick(["need", "result"]) } } };
+  if (r < 0.95)
+    return {
+      op: "match",
+      req: { text: Array.from({ length: 6 }, () => pick(words)).join("，"), tags: { side: pick(["need", "result"]) } },
+    };
   return { op: "getHit" };
 }
 
@@ -106,7 +154,7 @@ const unexpected = [];
 let invalidAnswered = 0;
 const started = Date.now();
 let lastIds = opened.ids;
-for (let done = 0; done < REQUESTS; ) {
+for (let done = 0; done < REQUESTS;) {
   const batch = Array.from({ length: Math.min(SAMPLE, REQUESTS - done) }, (_, k) => request(done + k));
   const result = await page.evaluate(
     async ({ batch, lastIds }) => {
@@ -137,7 +185,9 @@ for (let done = 0; done < REQUESTS; ) {
   done += batch.length;
   samples.push(await sample(done, Date.now() - started));
   const s = samples.at(-1);
-  console.error(`${done} requests, ${(s.elapsedMs / 1000).toFixed(0)} s: JS heap ${(s.jsHeapUsed / 2 ** 20).toFixed(2)} MiB, WASM ${(s.wasmMemory / 2 ** 20).toFixed(0)} MiB, cache ${(s.held / 2 ** 20).toFixed(1)} MiB, ${unexpected.length} unexpected errors`);
+  console.error(
+    `${done} requests, ${(s.elapsedMs / 1000).toFixed(0)} s: JS heap ${(s.jsHeapUsed / 2 ** 20).toFixed(2)} MiB, WASM ${(s.wasmMemory / 2 ** 20).toFixed(0)} MiB, cache ${(s.held / 2 ** 20).toFixed(1)} MiB, ${unexpected.length} unexpected errors`,
+  );
   if (unexpected.length > 20) break;
 }
 await browser.close();
@@ -151,13 +201,25 @@ const drift = (Math.max(maxHeap - base.jsHeapUsed, base.jsHeapUsed - minHeap) / 
 const wasmGrowth = samples.at(-1).wasmMemory - base.wasmMemory;
 const pass = unexpected.length === 0 && pageErrors.length === 0 && samples.at(-1).requests === REQUESTS && drift <= 10;
 const mib = (b) => (b / 2 ** 20).toFixed(2);
-console.log(`Bundle ${path.basename(bundlePath)}: ${opened.stats.records} records, ${mib(opened.info.size)} MiB, opened ${opened.info.lazy ? `lazily (${mib(opened.info.bytes)} MiB fetched)` : "whole"} in ${opened.info.openMs.toFixed(0)} ms`);
-console.log(`${samples.at(-1).requests} requests in ${(samples.at(-1).elapsedMs / 1000).toFixed(1)} s; ${invalidAnswered} invalid requests answered with an Error; ${unexpected.length} unexpected errors; ${pageErrors.length} page errors`);
-console.log(`JS heap of the worker after ${base.requests}: ${mib(base.jsHeapUsed)} MiB; later ${mib(minHeap)}–${mib(maxHeap)} MiB (largest drift ${drift.toFixed(1)}%); WASM memory ${mib(base.wasmMemory)} → ${mib(samples.at(-1).wasmMemory)} MiB (${wasmGrowth >= 0 ? "+" : ""}${mib(wasmGrowth)})`);
-console.log(`\n| requests | JS heap used (MiB) | JS heap total (MiB) | WASM memory (MiB) | cache held (MiB) | elapsed (s) |\n|---:|---:|---:|---:|---:|---:|`);
-for (const s of samples) console.log(`| ${s.requests} | ${mib(s.jsHeapUsed)} | ${mib(s.jsHeapTotal)} | ${mib(s.wasmMemory)} | ${mib(s.held)} | ${(s.elapsedMs / 1000).toFixed(1)} |`);
+console.log(
+  `Bundle ${path.basename(bundlePath)}: ${opened.stats.records} records, ${mib(opened.info.size)} MiB, opened ${opened.info.lazy ? `lazily (${mib(opened.info.bytes)} MiB fetched)` : "whole"} in ${opened.info.openMs.toFixed(0)} ms`,
+);
+console.log(
+  `${samples.at(-1).requests} requests in ${(samples.at(-1).elapsedMs / 1000).toFixed(1)} s; ${invalidAnswered} invalid requests answered with an Error; ${unexpected.length} unexpected errors; ${pageErrors.length} page errors`,
+);
+console.log(
+  `JS heap of the worker after ${base.requests}: ${mib(base.jsHeapUsed)} MiB; later ${mib(minHeap)}–${mib(maxHeap)} MiB (largest drift ${drift.toFixed(1)}%); WASM memory ${mib(base.wasmMemory)} → ${mib(samples.at(-1).wasmMemory)} MiB (${wasmGrowth >= 0 ? "+" : ""}${mib(wasmGrowth)})`,
+);
+console.log(
+  `\n| requests | JS heap used (MiB) | JS heap total (MiB) | WASM memory (MiB) | cache held (MiB) | elapsed (s) |\n|---:|---:|---:|---:|---:|---:|`,
+);
+for (const s of samples)
+  console.log(
+    `| ${s.requests} | ${mib(s.jsHeapUsed)} | ${mib(s.jsHeapTotal)} | ${mib(s.wasmMemory)} | ${mib(s.held)} | ${(s.elapsedMs / 1000).toFixed(1)} |`,
+  );
 console.log(`\n${pass ? "PASS" : "FAIL"}`);
 for (const e of [...unexpected, ...pageErrors].slice(0, 20)) console.log(`- ${e}`);
 const json = arg("json");
-if (json) fs.writeFileSync(json, JSON.stringify({ samples, unexpected, pageErrors, invalidAnswered, drift, pass }, null, 1));
+if (json)
+  fs.writeFileSync(json, JSON.stringify({ samples, unexpected, pageErrors, invalidAnswered, drift, pass }, null, 1));
 process.exit(pass ? 0 : 1);

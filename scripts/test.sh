@@ -11,8 +11,10 @@ step() {
   echo "== $1   (at $((SECONDS - started)) s)"
 }
 
-step "Style: cargo fmt --check"
+step "Style: cargo fmt --check, prettier --check (www/, tests/wasm/, bench/)"
 cargo fmt --check
+npm install --no-audit --no-fund --loglevel=error
+npx prettier --check --log-level warn .
 
 step "Rust: unit and integration tests"
 cargo test --all-targets
@@ -25,7 +27,6 @@ cargo clippy --all-targets -- -D warnings
 cargo clippy --lib --no-default-features --target wasm32-unknown-unknown -- -D warnings
 
 step "WASM engine: build (the core compiled for wasm32-unknown-unknown)"
-npm install --no-audit --no-fund --loglevel=error
 bash scripts/build-wasm.sh
 
 step "Chromium and a Chinese font"

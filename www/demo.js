@@ -5,7 +5,8 @@ function setLang(lang) {
   document.documentElement.lang = lang === "en" ? "en" : "zh";
   widget.setAttribute("lang", lang);
   for (const el of document.querySelectorAll("[data-zh]")) el.textContent = el.dataset[lang];
-  for (const b of document.querySelectorAll("[data-lang]")) b.setAttribute("aria-pressed", String(b.dataset.lang === lang));
+  for (const b of document.querySelectorAll("[data-lang]"))
+    b.setAttribute("aria-pressed", String(b.dataset.lang === lang));
   try {
     localStorage.setItem("techmatch.portal.lang", lang);
   } catch {}

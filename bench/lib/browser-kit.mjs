@@ -22,8 +22,22 @@ export function pkgFiles(www = path.join(ROOT, "www/tech-match")) {
 export const require = createRequire(path.join(ROOT, "package.json"));
 
 /** Chromium's executable (CHROMIUM overrides), or undefined. */
-export const CHROMIUM = [process.env.CHROMIUM, "/usr/lib/chromium/chromium", "/usr/bin/chromium", "/usr/bin/chromium-browser", "/usr/bin/google-chrome"].find((p) => p && fs.existsSync(p));
-export const FLAGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update", "--no-first-run", "--disable-sync"];
+export const CHROMIUM = [
+  process.env.CHROMIUM,
+  "/usr/lib/chromium/chromium",
+  "/usr/bin/chromium",
+  "/usr/bin/chromium-browser",
+  "/usr/bin/google-chrome",
+].find((p) => p && fs.existsSync(p));
+export const FLAGS = [
+  "--headless",
+  "--no-sandbox",
+  "--disable-gpu",
+  "--disable-background-networking",
+  "--disable-component-update",
+  "--no-first-run",
+  "--disable-sync",
+];
 
 export const loadavg = () => fs.readFileSync("/proc/loadavg", "utf8").split(" ").slice(0, 3).join(" ");
 
@@ -75,15 +89,29 @@ export function parseRanges(header, len) {
 export function rangeReply(header, body, type = "application/octet-stream") {
   if (header === undefined || header === null) return null;
   const spans = parseRanges(header, body.length);
-  if (!spans) return { status: 416, headers: { "Content-Range": `bytes */${body.length}` }, body: Buffer.alloc(0), payload: 0 };
+  if (!spans)
+    return { status: 416, headers: { "Content-Range": `bytes */${body.length}` }, body: Buffer.alloc(0), payload: 0 };
   const payload = spans.reduce((n, [s, e]) => n + e + 1 - s, 0);
   if (spans.length === 1) {
     const [[s, e]] = spans;
-    return { status: 206, headers: { "Content-Type": type, "Content-Range": `bytes ${s}-${e}/${body.length}` }, body: body.subarray(s, e + 1), payload };
+    return {
+      status: 206,
+      headers: { "Content-Type": type, "Content-Range": `bytes ${s}-${e}/${body.length}` },
+      body: body.subarray(s, e + 1),
+      payload,
+    };
   }
-  const parts = spans.flatMap(([s, e]) => [Buffer.from(`\r\n--${BOUNDARY}\r\nContent-Type: ${type}\r\nContent-Range: bytes ${s}-${e}/${body.length}\r\n\r\n`), body.subarray(s, e + 1)]);
+  const parts = spans.flatMap(([s, e]) => [
+    Buffer.from(`\r\n--${BOUNDARY}\r\nContent-Type: ${type}\r\nContent-Range: bytes ${s}-${e}/${body.length}\r\n\r\n`),
+    body.subarray(s, e + 1),
+  ]);
   parts.push(Buffer.from(`\r\n--${BOUNDARY}--\r\n`));
-  return { status: 206, headers: { "Content-Type": `multipart/byteranges; boundary=${BOUNDARY}` }, body: Buffer.concat(parts), payload };
+  return {
+    status: 206,
+    headers: { "Content-Type": `multipart/byteranges; boundary=${BOUNDARY}` },
+    body: Buffer.concat(parts),
+    payload,
+  };
 }
 
 /**
@@ -100,7 +128,11 @@ export function nodeServer(resolve, mode) {
     const socket = req.socket;
     const before = socket.bytesWritten;
     const file = resolve(decodeURIComponent(url.pathname));
-    const headers = { "Cache-Control": "no-store", "Cross-Origin-Opener-Policy": "same-origin", "Cross-Origin-Embedder-Policy": "require-corp" };
+    const headers = {
+      "Cache-Control": "no-store",
+      "Cross-Origin-Opener-Policy": "same-origin",
+      "Cross-Origin-Embedder-Policy": "require-corp",
+    };
     let body = Buffer.alloc(0);
     let status = 404;
     if (file) {
@@ -120,12 +152,22 @@ export function nodeServer(resolve, mode) {
       headers["Accept-Ranges"] = "bytes";
     }
     headers["Content-Length"] = body.length;
-    res.on("finish", () => requests.push({ path: url.pathname, status, body: body.length, wire: socket.bytesWritten - before }));
+    res.on("finish", () =>
+      requests.push({ path: url.pathname, status, body: body.length, wire: socket.bytesWritten - before }),
+    );
     res.writeHead(status, headers);
     res.end(req.method === "HEAD" ? undefined : body);
   });
   return new Promise((done) =>
-    server.listen(0, "127.0.0.1", () => done({ mode, origin: `http://127.0.0.1:${server.address().port}`, requests, reset: () => (requests.length = 0), close: () => server.close() })),
+    server.listen(0, "127.0.0.1", () =>
+      done({
+        mode,
+        origin: `http://127.0.0.1:${server.address().port}`,
+        requests,
+        reset: () => (requests.length = 0),
+        close: () => server.close(),
+      }),
+    ),
   );
 }
 
@@ -150,7 +192,9 @@ export function chromiumProcesses() {
         // Processes forked by the zygote rewrite their command line into one space-separated string.
         const cmd = fs.readFileSync(`/proc/${c}/cmdline`, "utf8").split(/[\0 ]/);
         if (!/chrom/i.test(cmd[0])) continue;
-        const type = cmd.includes("--top-chrome-webui") ? "browser-ui" : cmd.find((a) => a.startsWith("--type="))?.slice(7) ?? "browser";
+        const type = cmd.includes("--top-chrome-webui")
+          ? "browser-ui"
+          : (cmd.find((a) => a.startsWith("--type="))?.slice(7) ?? "browser");
         const rollup = fs.readFileSync(`/proc/${c}/smaps_rollup`, "utf8");
         const kb = (k) => Number(rollup.match(new RegExp(`^${k}:\\s+(\\d+) kB`, "m"))?.[1] ?? 0);
         out.push({ pid: c, type, rss: kb("Rss") * 1024, pss: kb("Pss") * 1024 });
@@ -183,7 +227,9 @@ export async function workerCdp(bs, suffix = "/engine-worker.js") {
       new Promise((resolve, reject) => {
         const id = ++nextId;
         waiting.set(id, { resolve, reject });
-        bs.send("Target.sendMessageToTarget", { sessionId, message: JSON.stringify({ id, method, params }) }).catch(reject);
+        bs.send("Target.sendMessageToTarget", { sessionId, message: JSON.stringify({ id, method, params }) }).catch(
+          reject,
+        );
       }),
     async detach() {
       bs.off("Target.receivedMessageFromTarget", onMessage);
@@ -196,7 +242,9 @@ export async function workerCdp(bs, suffix = "/engine-worker.js") {
 export function gitRev() {
   try {
     const h = execFileSync("git", ["-C", ROOT, "rev-parse", "--short", "HEAD"], { encoding: "utf8" }).trim();
-    const dirty = execFileSync("git", ["-C", ROOT, "status", "--porcelain", "--", "src", "www", "Cargo.toml"], { encoding: "utf8" }).trim();
+    const dirty = execFileSync("git", ["-C", ROOT, "status", "--porcelain", "--", "src", "www", "Cargo.toml"], {
+      encoding: "utf8",
+    }).trim();
     return dirty ? `${h} + uncommitted changes in src/ or www/` : h;
   } catch {
     return "unknown";
@@ -207,7 +255,11 @@ export function gitRev() {
 export function machineRows() {
   const cpu = fs.readFileSync("/proc/cpuinfo", "utf8").match(/model name\s*:\s*(.*)/)?.[1] ?? "?";
   const osName = fs.readFileSync("/etc/os-release", "utf8").match(/PRETTY_NAME="(.*)"/)?.[1] ?? "?";
-  return [`| CPU | ${cpu}, \`nproc\` = ${os.cpus().length} |`, `| Memory | ${(os.totalmem() / 2 ** 30).toFixed(1)} GiB |`, `| OS | ${osName}, kernel ${os.release()} |`];
+  return [
+    `| CPU | ${cpu}, \`nproc\` = ${os.cpus().length} |`,
+    `| Memory | ${(os.totalmem() / 2 ** 30).toFixed(1)} GiB |`,
+    `| OS | ${osName}, kernel ${os.release()} |`,
+  ];
 }
 
 /** A fresh browser context and page for one measured load: page errors collected, the HTTP cache

@@ -30,7 +30,9 @@ export function readJsonl(file) {
  * (a CSL paper's abstract), problem, key requirements, expected outcome and advantages.
  */
 export function peerRecord(r) {
-  const body = [r.summary ?? r.abstract, r.problem, r.key_requirements, r.expected_outcome, r.advantages].filter(Boolean).join("\n");
+  const body = [r.summary ?? r.abstract, r.problem, r.key_requirements, r.expected_outcome, r.advantages]
+    .filter(Boolean)
+    .join("\n");
   return { id: r.id ?? r.docid, title: r.title, keywords: (r.keywords ?? []).join("；"), body };
 }
 
@@ -50,7 +52,14 @@ async function buildPagefind(records, dir) {
   if (!index) throw new Error(`pagefind: ${errors.join("; ")}`);
   for (let i = 0; i < records.length; i += 500) {
     const added = await Promise.all(
-      records.slice(i, i + 500).map((r) => index.addCustomRecord({ url: `/r/${r.id}`, content: [r.title, r.keywords, r.body].filter(Boolean).join("\n"), language: "zh", meta: { title: r.title } })),
+      records.slice(i, i + 500).map((r) =>
+        index.addCustomRecord({
+          url: `/r/${r.id}`,
+          content: [r.title, r.keywords, r.body].filter(Boolean).join("\n"),
+          language: "zh",
+          meta: { title: r.title },
+        }),
+      ),
     );
     const bad = added.find((a) => a.errors?.length);
     if (bad) throw new Error(`pagefind: ${bad.errors.join("; ")}`);
@@ -59,7 +68,8 @@ async function buildPagefind(records, dir) {
   if (written.errors?.length) throw new Error(`pagefind: ${written.errors.join("; ")}`);
   await index.deleteIndex();
   // Its prebuilt search UIs are not part of a search: the page uses pagefind.js alone.
-  for (const f of fs.readdirSync(dir)) if (/^pagefind-(component-ui|modular-ui|ui|highlight)\./.test(f)) fs.rmSync(path.join(dir, f));
+  for (const f of fs.readdirSync(dir))
+    if (/^pagefind-(component-ui|modular-ui|ui|highlight)\./.test(f)) fs.rmSync(path.join(dir, f));
 }
 
 /**
@@ -110,13 +120,19 @@ export async function build(engine, { inputs, maps = [], dir, cli }) {
   const t0 = performance.now();
   if (engine === "techmatch") {
     const args = ["build", ...inputs, "--skip-invalid", "--out", out, ...maps.flatMap((m) => ["--map", m])];
-    const { status, stderr, error } = spawnSync(cli, args, { encoding: "utf8", stdio: ["ignore", "ignore", "pipe"], maxBuffer: 256 << 20 });
+    const { status, stderr, error } = spawnSync(cli, args, {
+      encoding: "utf8",
+      stdio: ["ignore", "ignore", "pipe"],
+      maxBuffer: 256 << 20,
+    });
     if (status !== 0) throw new Error(`${cli} ${args.join(" ")}: ${error ?? stderr}`);
     const ms = performance.now() - t0;
     // Problems are listed as `file:line: id: field: reason`.
     const skipped = [...new Set([...stderr.matchAll(/^[^\n]*?:\d+: ([^:\s]+): /gm)].map((m) => m[1]))];
     fs.writeFileSync(path.join(dir, "skipped.json"), JSON.stringify(skipped));
-    const header = JSON.parse(execFileSync(cli, ["inspect", path.join(out, "techmatch.bundle"), "--json"], { encoding: "utf8" }));
+    const header = JSON.parse(
+      execFileSync(cli, ["inspect", path.join(out, "techmatch.bundle"), "--json"], { encoding: "utf8" }),
+    );
     return { engine, ms, ...dirBytes(out), records: header.records, skipped };
   }
   const records = kept();

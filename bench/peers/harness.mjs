@@ -7,11 +7,28 @@ import os from "node:os";
 import path from "node:path";
 import zlib from "node:zlib";
 
-import { CHROMIUM, chromiumProcesses, FLAGS, measuredPage, nodeServer, pkgFiles, require, ROOT, workerCdp } from "../lib/browser-kit.mjs";
+import {
+  CHROMIUM,
+  chromiumProcesses,
+  FLAGS,
+  measuredPage,
+  nodeServer,
+  pkgFiles,
+  require,
+  ROOT,
+  workerCdp,
+} from "../lib/browser-kit.mjs";
 
 const { chromium } = require("playwright-core");
 
-const TYPES = { ".html": "text/html; charset=utf-8", ".js": "text/javascript; charset=utf-8", ".mjs": "text/javascript; charset=utf-8", ".json": "application/json", ".wasm": "application/wasm", ".css": "text/css" };
+const TYPES = {
+  ".html": "text/html; charset=utf-8",
+  ".js": "text/javascript; charset=utf-8",
+  ".mjs": "text/javascript; charset=utf-8",
+  ".json": "application/json",
+  ".wasm": "application/wasm",
+  ".css": "text/css",
+};
 // Pagefind's index files are gzip at rest (Pagefind inflates them itself): served as they are.
 const PRECOMPRESSED = /\.(pf_\w+|pagefind)$/;
 
@@ -34,7 +51,8 @@ export function snapshot(siteDir) {
     "/engine-worker.js": "www/tech-match/engine-worker.js",
   };
   for (const f of pkgFiles()) copies[`/${f}`] = `www/tech-match/${f}`;
-  for (const f of fs.readdirSync(path.join(ROOT, "bench/peers/engines"))) copies[`/peers/engines/${f}`] = `bench/peers/engines/${f}`;
+  for (const f of fs.readdirSync(path.join(ROOT, "bench/peers/engines")))
+    copies[`/peers/engines/${f}`] = `bench/peers/engines/${f}`;
   const files = new Map();
   for (const [url, src] of Object.entries(copies)) {
     const dest = path.join(snap, url === "/" ? "index.html" : url);
@@ -52,7 +70,11 @@ export function snapshot(siteDir) {
       }
       if (!file) return null;
       const raw = fs.readFileSync(file);
-      cache.set(pathname, { raw, gz: PRECOMPRESSED.test(file) ? null : zlib.gzipSync(raw, { level: 9 }), type: TYPES[path.extname(file)] ?? "application/octet-stream" });
+      cache.set(pathname, {
+        raw,
+        gz: PRECOMPRESSED.test(file) ? null : zlib.gzipSync(raw, { level: 9 }),
+        type: TYPES[path.extname(file)] ?? "application/octet-stream",
+      });
     }
     return cache.get(pathname);
   };
@@ -88,7 +110,10 @@ const WORKERS = { techmatch: "/engine-worker.js", pagefind: "/pagefind-worker.js
 export async function openPage(browser, server, { engine, corpus, q }, { cacheDisabled = true } = {}) {
   const { context, page, errors, cdp } = await measuredPage(browser, { cacheDisabled, initScript: LONGTASKS });
   server.reset();
-  await page.goto(`${server.origin}/?engine=${engine}&base=${encodeURIComponent(`/site/${corpus}/${engine}`)}&q=${encodeURIComponent(q)}`, { waitUntil: "commit", timeout: 600_000 });
+  await page.goto(
+    `${server.origin}/?engine=${engine}&base=${encodeURIComponent(`/site/${corpus}/${engine}`)}&q=${encodeURIComponent(q)}`,
+    { waitUntil: "commit", timeout: 600_000 },
+  );
   await page.waitForFunction(() => window.__bench, null, { timeout: 600_000, polling: 50 });
   const bench = await page.evaluate(() => window.__bench);
   if (!bench.ok) throw new Error(`${engine} on ${corpus}: ${bench.error}`);
@@ -104,16 +129,24 @@ async function memory(bs, engine, { cdp }) {
   const renderer = chromiumProcesses()
     .filter((p) => p.type === "renderer")
     .sort((a, b) => b.pss - a.pss)[0];
-  return { pageHeap: metrics.JSHeapUsedSize, workerHeap, heap: metrics.JSHeapUsedSize + workerHeap, rendererPss: renderer?.pss };
+  return {
+    pageHeap: metrics.JSHeapUsedSize,
+    workerHeap,
+    heap: metrics.JSHeapUsedSize + workerHeap,
+    rendererPss: renderer?.pss,
+  };
 }
 
 const wire = (server) => server.requests.reduce((s, r) => s + r.wire, 0);
 
 /** Resource Timing transferSize of the page and its workers (techmatch's and Pagefind's). */
 async function resourceBytes(page) {
-  const sum = () => performance.getEntriesByType("resource").reduce((s, e) => s + e.transferSize, 0) + (performance.getEntriesByType("navigation")[0]?.transferSize ?? 0);
+  const sum = () =>
+    performance.getEntriesByType("resource").reduce((s, e) => s + e.transferSize, 0) +
+    (performance.getEntriesByType("navigation")[0]?.transferSize ?? 0);
   let total = await page.evaluate(sum);
-  for (const w of page.workers()) total += await w.evaluate(() => performance.getEntriesByType("resource").reduce((s, e) => s + e.transferSize, 0));
+  for (const w of page.workers())
+    total += await w.evaluate(() => performance.getEntriesByType("resource").reduce((s, e) => s + e.transferSize, 0));
   return total;
 }
 
@@ -138,7 +171,19 @@ export async function coldRun(browser, bs, server, { engine, corpus, queries, ne
   const nextBytes = wire(server);
   const longtasks = await page.evaluate(() => window.__longtasks);
   await context.close();
-  return { marks: bench.marks, firstIds: bench.ids, firstBytes, firstRequests, rtBytes, nextBytes, nextRequests: server.requests.length, perQuery, mem, longtasks, errors: opened.errors };
+  return {
+    marks: bench.marks,
+    firstIds: bench.ids,
+    firstBytes,
+    firstRequests,
+    rtBytes,
+    nextBytes,
+    nextRequests: server.requests.length,
+    perQuery,
+    mem,
+    longtasks,
+    errors: opened.errors,
+  };
 }
 
 /** A warm page per engine: {page, close}. Latency passes run through timedPass. */

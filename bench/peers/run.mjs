@@ -22,13 +22,36 @@ import path from "node:path";
 
 import { gitRev, loadavg, machineRows, median, pct, ROOT } from "../lib/browser-kit.mjs";
 import { build, closeBuilders, ENGINES as ALL, readJsonl } from "./build.mjs";
-import { coldRun, launch, longestTask, preload, rankAll, repeatPass, serve, snapshot, timedPass, warmPage } from "./harness.mjs";
+import {
+  coldRun,
+  launch,
+  longestTask,
+  preload,
+  rankAll,
+  repeatPass,
+  serve,
+  snapshot,
+  timedPass,
+  warmPage,
+} from "./harness.mjs";
 import { evaluate, parseQrels, readQueries } from "./score.mjs";
 import { sbirReport } from "./sbir.mjs";
 import { lineChart } from "./svg.mjs";
 
 const CSL = path.resolve(ROOT, "../shared/data/csl");
-const opts = { engines: ALL, corpora: ["seeds", "csl", "csl100000"], queries: Infinity, coldRuns: 3, warmPasses: 2, next: 100, quality: true, sbir: false, work: "/tmp/techmatch-peers", out: path.join(ROOT, "bench/peers/report"), cli: path.join(ROOT, "target/release/techmatch") };
+const opts = {
+  engines: ALL,
+  corpora: ["seeds", "csl", "csl100000"],
+  queries: Infinity,
+  coldRuns: 3,
+  warmPasses: 2,
+  next: 100,
+  quality: true,
+  sbir: false,
+  work: "/tmp/techmatch-peers",
+  out: path.join(ROOT, "bench/peers/report"),
+  cli: path.join(ROOT, "target/release/techmatch"),
+};
 for (let i = 2; i < process.argv.length; i++) {
   const a = process.argv[i];
   const next = () => process.argv[++i];
@@ -65,7 +88,8 @@ fs.mkdirSync(opts.out, { recursive: true });
 const SITE = path.join(opts.work, "site");
 
 function corpus(name) {
-  if (name === "seeds") return { name, inputs: ["seeds/needs.jsonl", "seeds/results.jsonl"].map((f) => path.join(ROOT, f)) };
+  if (name === "seeds")
+    return { name, inputs: ["seeds/needs.jsonl", "seeds/results.jsonl"].map((f) => path.join(ROOT, f)) };
   const cslMap = path.join(ROOT, "seeds/maps/csl.toml");
   if (name === "csl") return { name, inputs: [path.join(CSL, "corpus.jsonl")], maps: [cslMap] };
   if (name === "csl-eval") return { name, inputs: [path.join(CSL, "eval_corpus.jsonl")], maps: [cslMap] };
@@ -82,14 +106,24 @@ function corpus(name) {
 /** bench/synth.py's first `n` records (deterministic), generated once into the work directory. */
 function synth(n) {
   const file = path.join(opts.work, `synth${n}.jsonl`);
-  if (!fs.existsSync(file)) execFileSync("python3", [path.join(ROOT, "bench/synth.py"), "--records", String(n), "--out", file], { stdio: "inherit" });
+  if (!fs.existsSync(file))
+    execFileSync("python3", [path.join(ROOT, "bench/synth.py"), "--records", String(n), "--out", file], {
+      stdio: "inherit",
+    });
   return file;
 }
 
 const queries = readQueries(path.join(CSL, "queries_keyword.tsv")).slice(0, opts.queries);
 const texts = queries.map((q) => q.text);
 const rotate = (xs, k) => xs.map((_, i) => xs[(i + k) % xs.length]);
-const results = saved ?? { started: new Date().toISOString(), rev: gitRev(), loadStart: loadavg(), corpora: {}, quality: null, opts: { ...opts, engines: ENGINES, queries: queries.length } };
+const results = saved ?? {
+  started: new Date().toISOString(),
+  rev: gitRev(),
+  loadStart: loadavg(),
+  corpora: {},
+  quality: null,
+  opts: { ...opts, engines: ENGINES, queries: queries.length },
+};
 if (!saved) await measure();
 const speedCorpora = Object.keys(results.corpora).filter((name) => name !== "csl-eval");
 /** The engines built and measured on a corpus (techmatch first). */
@@ -108,14 +142,17 @@ async function measure() {
     for (const engine of ENGINES) {
       const records = results.corpora[c.name].records ?? 0;
       if (engine === "flexsearch" && records > FLEX_MAX_RECORDS) {
-        results.corpora[c.name].notRun[engine] = `its one-file export grows ~7 kB per record (146.8 MB at 20,000), over V8's largest string (~512 MB) at ${records.toLocaleString("en-US")}`;
+        results.corpora[c.name].notRun[engine] =
+          `its one-file export grows ~7 kB per record (146.8 MB at 20,000), over V8's largest string (~512 MB) at ${records.toLocaleString("en-US")}`;
         log(`${c.name}: flexsearch not run: ${results.corpora[c.name].notRun[engine]}`);
         continue;
       }
       const b = await build(engine, { inputs: c.inputs, maps: c.maps, dir, cli: opts.cli });
       results.corpora[c.name].builds[engine] = b;
       results.corpora[c.name].records = b.records;
-      log(`${c.name}: ${engine} built ${b.records} records in ${(b.ms / 1000).toFixed(1)} s, ${b.files} files, ${b.raw} B`);
+      log(
+        `${c.name}: ${engine} built ${b.records} records in ${(b.ms / 1000).toFixed(1)} s, ${b.files} files, ${b.raw} B`,
+      );
     }
   }
   await closeBuilders();
@@ -134,14 +171,22 @@ async function measure() {
       r.cold = Object.fromEntries(engines.map((e) => [e, []]));
       for (let i = 0; i < opts.coldRuns; i++) {
         for (const engine of rotate(engines, i)) {
-          const run = await coldRun(browser, bs, server, { engine, corpus: c.name, queries: texts, next: i === 0 ? texts.slice(1, 1 + opts.next) : [] });
+          const run = await coldRun(browser, bs, server, {
+            engine,
+            corpus: c.name,
+            queries: texts,
+            next: i === 0 ? texts.slice(1, 1 + opts.next) : [],
+          });
           r.cold[engine].push(run);
-          log(`${c.name} cold ${i + 1}/${opts.coldRuns} ${engine}: first results at ${run.marks.rendered.toFixed(0)} ms, ${run.firstBytes} B`);
+          log(
+            `${c.name} cold ${i + 1}/${opts.coldRuns} ${engine}: first results at ${run.marks.rendered.toFixed(0)} ms, ${run.firstBytes} B`,
+          );
         }
       }
       // Warm: one page per engine; a warm-up pass, then measured passes, engines in turn.
       const pages = {};
-      for (const engine of engines) pages[engine] = await warmPage(browser, server, { engine, corpus: c.name, q: texts[0] });
+      for (const engine of engines)
+        pages[engine] = await warmPage(browser, server, { engine, corpus: c.name, q: texts[0] });
       r.warm = Object.fromEntries(engines.map((e) => [e, { passes: [] }]));
       for (const engine of engines) {
         await timedPass(pages[engine].page, texts);
@@ -150,7 +195,9 @@ async function measure() {
       for (let pass = 0; pass < opts.warmPasses; pass++) {
         for (const engine of rotate(engines, pass)) {
           r.warm[engine].passes.push(await timedPass(pages[engine].page, texts));
-          log(`${c.name} warm pass ${pass + 1}/${opts.warmPasses} ${engine}: p50 ${median(r.warm[engine].passes.at(-1)).toFixed(2)} ms`);
+          log(
+            `${c.name} warm pass ${pass + 1}/${opts.warmPasses} ${engine}: p50 ${median(r.warm[engine].passes.at(-1)).toFixed(2)} ms`,
+          );
         }
       }
       for (const engine of engines) {
@@ -161,7 +208,9 @@ async function measure() {
       }
     }
     if (opts.quality) {
-      const ids = ENGINES.includes("pagefind") ? JSON.parse(fs.readFileSync(path.join(SITE, "csl-eval/pagefind-ids.json"), "utf8")) : {};
+      const ids = ENGINES.includes("pagefind")
+        ? JSON.parse(fs.readFileSync(path.join(SITE, "csl-eval/pagefind-ids.json"), "utf8"))
+        : {};
       const qrels = parseQrels(fs.readFileSync(path.join(CSL, "qrels_keyword.tsv"), "utf8"));
       const judged = new Map([...qrels].filter(([qid]) => queries.some((q) => q.qid === qid)));
       results.quality = {};
@@ -169,7 +218,9 @@ async function measure() {
         const page = await warmPage(browser, server, { engine, corpus: "csl-eval", q: texts[0] });
         const ranked = await rankAll(page.page, texts, 100);
         await page.close();
-        const runs = new Map(queries.map((q, i) => [q.qid, engine === "pagefind" ? ranked[i].map((h) => ids[h]) : ranked[i]]));
+        const runs = new Map(
+          queries.map((q, i) => [q.qid, engine === "pagefind" ? ranked[i].map((h) => ids[h]) : ranked[i]]),
+        );
         results.quality[engine] = evaluate(runs, judged);
         log(`quality ${engine}: nDCG@10 ${results.quality[engine].ndcg10.toFixed(4)}`);
       }
@@ -177,8 +228,15 @@ async function measure() {
       const qfile = path.join(opts.work, "queries.tsv");
       const qrfile = path.join(opts.work, "qrels.tsv");
       fs.writeFileSync(qfile, queries.map((q) => `${q.qid}\t${q.text}\n`).join(""));
-      fs.writeFileSync(qrfile, [...judged].flatMap(([qid, m]) => [...m].map(([d, g]) => `${qid} 0 ${d} ${g}\n`)).join(""));
-      const native = execFileSync(opts.cli, ["eval", path.join(SITE, "csl-eval/techmatch/techmatch.bundle"), "--queries", qfile, "--qrels", qrfile], { encoding: "utf8" });
+      fs.writeFileSync(
+        qrfile,
+        [...judged].flatMap(([qid, m]) => [...m].map(([d, g]) => `${qid} 0 ${d} ${g}\n`)).join(""),
+      );
+      const native = execFileSync(
+        opts.cli,
+        ["eval", path.join(SITE, "csl-eval/techmatch/techmatch.bundle"), "--queries", qfile, "--qrels", qrfile],
+        { encoding: "utf8" },
+      );
       results.quality.native = native.trim();
     }
   } finally {
@@ -197,7 +255,8 @@ const n0 = (x) => (x == null ? "–" : Math.round(x).toLocaleString("en-US"));
 const mb = (x) => (x == null ? "–" : x >= 1e6 ? `${(x / 1e6).toFixed(1)} MB` : `${(x / 1e3).toFixed(0)} kB`);
 const f2 = (x) => (x == null ? "–" : x.toFixed(2));
 const ratio = (a, b) => (a == null || b == null || b === 0 ? "–" : `${(a / b).toFixed(2)}×`);
-const version = (pkg) => JSON.parse(fs.readFileSync(path.join(ROOT, "node_modules", pkg, "package.json"), "utf8")).version;
+const version = (pkg) =>
+  JSON.parse(fs.readFileSync(path.join(ROOT, "node_modules", pkg, "package.json"), "utf8")).version;
 
 /** Per engine and corpus: the figures of the headline table (median over cold runs, best warm pass). */
 function figures(name, engine) {
@@ -231,52 +290,85 @@ p();
 p("| | |");
 p("|---|---|");
 for (const row of machineRows()) p(row);
-p(`| Browser | Chromium ${results.chromium}, headless, playwright-core ${version("playwright-core")}, node ${process.version} |`);
-p(`| Engines | techmatch ${results.rev} (WASM in a Web Worker), Pagefind ${version("pagefind")}, MiniSearch ${version("minisearch")}, FlexSearch ${version("flexsearch")} |`);
+p(
+  `| Browser | Chromium ${results.chromium}, headless, playwright-core ${version("playwright-core")}, node ${process.version} |`,
+);
+p(
+  `| Engines | techmatch ${results.rev} (WASM in a Web Worker), Pagefind ${version("pagefind")}, MiniSearch ${version("minisearch")}, FlexSearch ${version("flexsearch")} |`,
+);
 p(`| Load average (1/5/15 min) | start ${results.loadStart}, end ${results.loadEnd} |`);
-p(`| Run | ${results.started}; ${results.opts.queries} queries, ${opts.coldRuns} cold runs per engine and corpus, ${opts.warmPasses} measured warm passes (after one warm-up pass) |`);
+p(
+  `| Run | ${results.started}; ${results.opts.queries} queries, ${opts.coldRuns} cold runs per engine and corpus, ${opts.warmPasses} measured warm passes (after one warm-up pass) |`,
+);
 p();
 p("### Speed and size");
 p();
-p("Bytes are wire bytes counted by the server (headers included, gzip -9 like a static host; Pagefind's files are gzip at");
-p("rest and sent as they are). *RT* = Resource Timing `transferSize` summed over the page and its workers (misses module");
-p(`scripts imported by workers). *Next ${opts.next}* = bytes fetched by the ${opts.next} queries after the first. *Cold* = navigation start →`);
-p("first 10 titles in the DOM, fresh context, cache disabled (median, min–max). *Warm* = one query → top 10 with titles, in the");
-p("page, sequential (best p50 and best p95 of the passes). *Repeated* = each query asked twice in a row, the second timed. *Heap* = page JS heap + the engine worker's JS heap after the");
-p("first results (WASM memories and ArrayBuffers not included; *renderer PSS* has everything). *Longest task* = longest");
+p(
+  "Bytes are wire bytes counted by the server (headers included, gzip -9 like a static host; Pagefind's files are gzip at",
+);
+p(
+  "rest and sent as they are). *RT* = Resource Timing `transferSize` summed over the page and its workers (misses module",
+);
+p(
+  `scripts imported by workers). *Next ${opts.next}* = bytes fetched by the ${opts.next} queries after the first. *Cold* = navigation start →`,
+);
+p(
+  "first 10 titles in the DOM, fresh context, cache disabled (median, min–max). *Warm* = one query → top 10 with titles, in the",
+);
+p(
+  "page, sequential (best p50 and best p95 of the passes). *Repeated* = each query asked twice in a row, the second timed. *Heap* = page JS heap + the engine worker's JS heap after the",
+);
+p(
+  "first results (WASM memories and ArrayBuffers not included; *renderer PSS* has everything). *Longest task* = longest",
+);
 p("main-thread long task (≥ 50 ms; 0 = none) during a cold load (median) and during the warm passes.");
 p();
-p("| corpus | engine | records | build | index on disk | bytes to first results (requests) | RT | next queries | per new query p50 / p95 | cold ms | warm p50 ms | warm p95 ms | repeated p50 / p95 ms | heap | renderer PSS | longest task load / queries |");
+p(
+  "| corpus | engine | records | build | index on disk | bytes to first results (requests) | RT | next queries | per new query p50 / p95 | cold ms | warm p50 ms | warm p95 ms | repeated p50 / p95 ms | heap | renderer PSS | longest task load / queries |",
+);
 p("|---|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|");
 for (const name of speedCorpora) {
   for (const engine of ran(name)) {
     const f = figures(name, engine);
     const e = engine === "techmatch" ? "**techmatch**" : engine;
-    p(`| ${name} | ${e} | ${n0(results.corpora[name].records)} | ${(f.build / 1000).toFixed(1)} s | ${mb(f.indexBytes)} | ${mb(f.firstBytes)} (${f.firstRequests}) | ${mb(f.rtBytes)} | ${mb(f.nextBytes)} (${f.nextRequests}) | ${f.perQuery.length ? `${mb(pct(f.perQuery, 0.5))} / ${mb(pct(f.perQuery, 0.95))}` : "–"} | ${n0(f.cold)} (${n0(f.coldMin)}–${n0(f.coldMax)}) | ${f2(f.p50)} | ${f2(f.p95)} | ${f.repeat.length ? `${f2(pct(f.repeat, 0.5))} / ${f2(pct(f.repeat, 0.95))}` : "–"} | ${mb(f.heap)} | ${mb(f.pss)} | ${n0(f.loadTask)} / ${n0(f.queryTask)} |`);
+    p(
+      `| ${name} | ${e} | ${n0(results.corpora[name].records)} | ${(f.build / 1000).toFixed(1)} s | ${mb(f.indexBytes)} | ${mb(f.firstBytes)} (${f.firstRequests}) | ${mb(f.rtBytes)} | ${mb(f.nextBytes)} (${f.nextRequests}) | ${f.perQuery.length ? `${mb(pct(f.perQuery, 0.5))} / ${mb(pct(f.perQuery, 0.95))}` : "–"} | ${n0(f.cold)} (${n0(f.coldMin)}–${n0(f.coldMax)}) | ${f2(f.p50)} | ${f2(f.p95)} | ${f.repeat.length ? `${f2(pct(f.repeat, 0.5))} / ${f2(pct(f.repeat, 0.95))}` : "–"} | ${mb(f.heap)} | ${mb(f.pss)} | ${n0(f.loadTask)} / ${n0(f.queryTask)} |`,
+    );
   }
 }
-const notRun = speedCorpora.flatMap((name) => Object.entries(results.corpora[name].notRun ?? {}).map(([e, why]) => `${e} on ${name}: ${why}`));
+const notRun = speedCorpora.flatMap((name) =>
+  Object.entries(results.corpora[name].notRun ?? {}).map(([e, why]) => `${e} on ${name}: ${why}`),
+);
 if (notRun.length) p(`\nNot run: ${notRun.join("; ")}.`);
 p();
 p("Ratios techmatch ÷ peer (below 1 is better for techmatch in every column):");
 p();
-p("| corpus | peer | build | index on disk | bytes to first results | cold | warm p50 | warm p95 | heap | renderer PSS |");
+p(
+  "| corpus | peer | build | index on disk | bytes to first results | cold | warm p50 | warm p95 | heap | renderer PSS |",
+);
 p("|---|---|---:|---:|---:|---:|---:|---:|---:|---:|");
 for (const name of speedCorpora) {
   const t = figures(name, "techmatch");
   for (const engine of ran(name).slice(1)) {
     const f = figures(name, engine);
-    p(`| ${name} | ${engine} | ${ratio(t.build, f.build)} | ${ratio(t.indexBytes, f.indexBytes)} | ${ratio(t.firstBytes, f.firstBytes)} | ${ratio(t.cold, f.cold)} | ${ratio(t.p50, f.p50)} | ${ratio(t.p95, f.p95)} | ${ratio(t.heap, f.heap)} | ${ratio(t.pss, f.pss)} |`);
+    p(
+      `| ${name} | ${engine} | ${ratio(t.build, f.build)} | ${ratio(t.indexBytes, f.indexBytes)} | ${ratio(t.firstBytes, f.firstBytes)} | ${ratio(t.cold, f.cold)} | ${ratio(t.p50, f.p50)} | ${ratio(t.p95, f.p95)} | ${ratio(t.heap, f.heap)} | ${ratio(t.pss, f.pss)} |`,
+    );
   }
 }
 p();
 if (results.quality) {
   const q = results.quality;
-  p(`### Quality: CSL keyword benchmark (\`eval_corpus.jsonl\`, ${n0(q.techmatch.queries)} judged queries, top 100 from each engine in Chromium)`);
+  p(
+    `### Quality: CSL keyword benchmark (\`eval_corpus.jsonl\`, ${n0(q.techmatch.queries)} judged queries, top 100 from each engine in Chromium)`,
+  );
   p();
   p("| engine | nDCG@10 | MRR@10 | Recall@100 | nDCG@10 ÷ techmatch |");
   p("|---|---:|---:|---:|---:|");
-  for (const engine of ENGINES) p(`| ${engine} | ${q[engine].ndcg10.toFixed(4)} | ${q[engine].mrr10.toFixed(4)} | ${q[engine].recall100.toFixed(4)} | ${ratio(q[engine].ndcg10, q.techmatch.ndcg10)} |`);
+  for (const engine of ENGINES)
+    p(
+      `| ${engine} | ${q[engine].ndcg10.toFixed(4)} | ${q[engine].mrr10.toFixed(4)} | ${q[engine].recall100.toFixed(4)} | ${ratio(q[engine].ndcg10, q.techmatch.ndcg10)} |`,
+    );
   p();
   p(`\`techmatch eval\` (native) on the same bundle and queries: \`${q.native.replace(/\s*\n\s*/g, "; ")}\`.`);
   p();
@@ -288,21 +380,47 @@ p("| corpus | target | techmatch | reference | met |");
 p("|---|---|---:|---:|---|");
 for (const name of ENGINES.length > 1 ? speedCorpora : []) {
   const t = figures(name, "techmatch");
-  const peers = ran(name).slice(1).map((e) => ({ e, ...figures(name, e) }));
+  const peers = ran(name)
+    .slice(1)
+    .map((e) => ({ e, ...figures(name, e) }));
   const best = (k) => peers.reduce((a, b) => (b[k] < a[k] ? b : a));
-  const row = (what, mine, ref, refName, ok, fmt) => p(`| ${name} | ${what} | ${fmt(mine)} | ${fmt(ref)} (${refName}) | ${ok ? "yes" : "**no**"} |`);
+  const row = (what, mine, ref, refName, ok, fmt) =>
+    p(`| ${name} | ${what} | ${fmt(mine)} | ${fmt(ref)} (${refName}) | ${ok ? "yes" : "**no**"} |`);
   const ms2 = (x) => `${f2(x)} ms`;
-  row("warm p95 ≤ 0.5 × fastest peer's", t.p95, 0.5 * best("p95").p95, `0.5 × ${best("p95").e}`, t.p95 <= 0.5 * best("p95").p95, ms2);
-  row("cold first results ≤ fastest peer's", t.cold, best("cold").cold, best("cold").e, t.cold <= best("cold").cold, (x) => `${n0(x)} ms`);
+  row(
+    "warm p95 ≤ 0.5 × fastest peer's",
+    t.p95,
+    0.5 * best("p95").p95,
+    `0.5 × ${best("p95").e}`,
+    t.p95 <= 0.5 * best("p95").p95,
+    ms2,
+  );
+  row(
+    "cold first results ≤ fastest peer's",
+    t.cold,
+    best("cold").cold,
+    best("cold").e,
+    t.cold <= best("cold").cold,
+    (x) => `${n0(x)} ms`,
+  );
   if (!ran(name).includes("pagefind")) continue;
   const pf = figures(name, "pagefind");
-  row("bytes to first results ≤ Pagefind's", t.firstBytes, pf.firstBytes, "pagefind", t.firstBytes <= pf.firstBytes, mb);
+  row(
+    "bytes to first results ≤ Pagefind's",
+    t.firstBytes,
+    pf.firstBytes,
+    "pagefind",
+    t.firstBytes <= pf.firstBytes,
+    mb,
+  );
 }
 if (results.quality && ENGINES.length > 1) {
   const q = results.quality;
   const bestPeer = ENGINES.slice(1).reduce((a, b) => (q[b].ndcg10 > q[a].ndcg10 ? b : a));
   const goal = Math.max(1.1 * q[bestPeer].ndcg10, 0.732);
-  p(`| csl-eval | nDCG@10 ≥ best peer + 10 % and > 0.732 | ${q.techmatch.ndcg10.toFixed(4)} | ${goal.toFixed(4)} (1.1 × ${bestPeer} ${q[bestPeer].ndcg10.toFixed(4)}; 0.732) | ${q.techmatch.ndcg10 >= goal ? "yes" : "**no**"} |`);
+  p(
+    `| csl-eval | nDCG@10 ≥ best peer + 10 % and > 0.732 | ${q.techmatch.ndcg10.toFixed(4)} | ${goal.toFixed(4)} (1.1 × ${bestPeer} ${q[bestPeer].ndcg10.toFixed(4)}; 0.732) | ${q.techmatch.ndcg10 >= goal ? "yes" : "**no**"} |`,
+  );
 }
 p();
 if (results.sbir) out.push(...results.sbir.markdown);
@@ -312,17 +430,48 @@ for (const name of speedCorpora) {
   // The distribution as 200 quantiles of all measured passes.
   const series = ran(name).map((engine) => {
     const xs = results.corpora[name].warm[engine].passes.flat();
-    return { name: engine, points: Array.from({ length: 200 }, (_, k) => [Math.max(pct(xs, (k + 1) / 200), 0.005), (k + 1) / 200]) };
+    return {
+      name: engine,
+      points: Array.from({ length: 200 }, (_, k) => [Math.max(pct(xs, (k + 1) / 200), 0.005), (k + 1) / 200]),
+    };
   });
-  const svg = lineChart({ title: `Warm query latency, ${name} (${n0(results.corpora[name].records)} records): share of queries answered within x ms`, x: { label: "ms per query (top 10 with titles), log scale", log: true }, y: { label: "share of queries", min: 0, max: 1 }, series });
+  const svg = lineChart({
+    title: `Warm query latency, ${name} (${n0(results.corpora[name].records)} records): share of queries answered within x ms`,
+    x: { label: "ms per query (top 10 with titles), log scale", log: true },
+    y: { label: "share of queries", min: 0, max: 1 },
+    series,
+  });
   fs.writeFileSync(path.join(opts.out, `latency-${name}.svg`), svg);
 }
 if (speedCorpora.length > 1) {
-  const series = ENGINES.map((engine) => ({ name: engine, markers: true, points: speedCorpora.filter((name) => ran(name).includes(engine)).map((name) => [results.corpora[name].records, figures(name, engine).firstBytes]).sort((a, b) => a[0] - b[0]) }));
-  fs.writeFileSync(path.join(opts.out, "bytes-vs-records.svg"), lineChart({ title: "Bytes to first results vs corpus size", x: { label: "records, log scale", log: true }, y: { label: "wire bytes to first results, log scale", log: true }, series }));
+  const series = ENGINES.map((engine) => ({
+    name: engine,
+    markers: true,
+    points: speedCorpora
+      .filter((name) => ran(name).includes(engine))
+      .map((name) => [results.corpora[name].records, figures(name, engine).firstBytes])
+      .sort((a, b) => a[0] - b[0]),
+  }));
+  fs.writeFileSync(
+    path.join(opts.out, "bytes-vs-records.svg"),
+    lineChart({
+      title: "Bytes to first results vs corpus size",
+      x: { label: "records, log scale", log: true },
+      y: { label: "wire bytes to first results, log scale", log: true },
+      series,
+    }),
+  );
 }
-p(`Plots: ${fs.readdirSync(opts.out).filter((f) => f.endsWith(".svg")).map((f) => `\`${path.relative(ROOT, path.join(opts.out, f))}\``).join(", ")}.`);
-const errs = speedCorpora.flatMap((name) => ran(name).flatMap((e) => results.corpora[name].cold[e].flatMap((x) => x.errors)));
+p(
+  `Plots: ${fs
+    .readdirSync(opts.out)
+    .filter((f) => f.endsWith(".svg"))
+    .map((f) => `\`${path.relative(ROOT, path.join(opts.out, f))}\``)
+    .join(", ")}.`,
+);
+const errs = speedCorpora.flatMap((name) =>
+  ran(name).flatMap((e) => results.corpora[name].cold[e].flatMap((x) => x.errors)),
+);
 p(`Page errors: ${errs.length ? errs.join("; ") : "none"}.`);
 fs.writeFileSync(path.join(opts.out, "report.md"), `${out.join("\n")}\n`);
 console.log(out.join("\n"));

@@ -21,7 +21,12 @@ function ticks(lo, hi, log) {
   return out;
 }
 
-const label = (v) => (Math.abs(v) >= 1e6 ? `${+(v / 1e6).toPrecision(3)}M` : Math.abs(v) >= 1e3 ? `${+(v / 1e3).toPrecision(3)}k` : `${+v.toPrecision(3)}`);
+const label = (v) =>
+  Math.abs(v) >= 1e6
+    ? `${+(v / 1e6).toPrecision(3)}M`
+    : Math.abs(v) >= 1e3
+      ? `${+(v / 1e3).toPrecision(3)}k`
+      : `${+v.toPrecision(3)}`;
 
 /**
  * series: [{name, points: [[x, y]…], markers?}]; x/y: {label, log?, min?, max?, format?}.
@@ -49,10 +54,21 @@ export function lineChart({ title, x, y, series, width = 760, height = 440 }) {
   const sy = (v) => m.t + H - (y.log ? Math.log10(v / y0) / Math.log10(y1 / y0) : (v - y0) / (y1 - y0)) * H;
   const fx = x.format ?? label;
   const fy = y.format ?? label;
-  const out = [`<svg xmlns="http://www.w3.org/2000/svg" width="${width}" height="${height}" viewBox="0 0 ${width} ${height}" font-family="sans-serif" font-size="12">`];
-  out.push(`<rect width="${width}" height="${height}" fill="white"/>`, `<text x="${m.l}" y="20" font-size="14" font-weight="bold">${esc(title)}</text>`);
-  for (const v of ticks(x0, x1, x.log)) out.push(`<line x1="${sx(v)}" x2="${sx(v)}" y1="${m.t}" y2="${m.t + H}" stroke="#ddd"/><text x="${sx(v)}" y="${m.t + H + 16}" text-anchor="middle">${fx(v)}</text>`);
-  for (const v of ticks(y0, y1, y.log)) out.push(`<line x1="${m.l}" x2="${m.l + W}" y1="${sy(v)}" y2="${sy(v)}" stroke="#ddd"/><text x="${m.l - 6}" y="${sy(v) + 4}" text-anchor="end">${fy(v)}</text>`);
+  const out = [
+    `<svg xmlns="http://www.w3.org/2000/svg" width="${width}" height="${height}" viewBox="0 0 ${width} ${height}" font-family="sans-serif" font-size="12">`,
+  ];
+  out.push(
+    `<rect width="${width}" height="${height}" fill="white"/>`,
+    `<text x="${m.l}" y="20" font-size="14" font-weight="bold">${esc(title)}</text>`,
+  );
+  for (const v of ticks(x0, x1, x.log))
+    out.push(
+      `<line x1="${sx(v)}" x2="${sx(v)}" y1="${m.t}" y2="${m.t + H}" stroke="#ddd"/><text x="${sx(v)}" y="${m.t + H + 16}" text-anchor="middle">${fx(v)}</text>`,
+    );
+  for (const v of ticks(y0, y1, y.log))
+    out.push(
+      `<line x1="${m.l}" x2="${m.l + W}" y1="${sy(v)}" y2="${sy(v)}" stroke="#ddd"/><text x="${m.l - 6}" y="${sy(v) + 4}" text-anchor="end">${fy(v)}</text>`,
+    );
   out.push(`<rect x="${m.l}" y="${m.t}" width="${W}" height="${H}" fill="none" stroke="#444"/>`);
   out.push(`<text x="${m.l + W / 2}" y="${height - 12}" text-anchor="middle">${esc(x.label)}</text>`);
   out.push(`<text transform="translate(16 ${m.t + H / 2}) rotate(-90)" text-anchor="middle">${esc(y.label)}</text>`);
@@ -60,9 +76,13 @@ export function lineChart({ title, x, y, series, width = 760, height = 440 }) {
     const color = COLORS[s.name] ?? "#333";
     const pts = s.points.map(([a, b]) => `${sx(a).toFixed(1)},${sy(b).toFixed(1)}`);
     out.push(`<polyline fill="none" stroke="${color}" stroke-width="2" points="${pts.join(" ")}"/>`);
-    if (s.markers) for (const p of pts) out.push(`<circle cx="${p.split(",")[0]}" cy="${p.split(",")[1]}" r="3.5" fill="${color}"/>`);
+    if (s.markers)
+      for (const p of pts)
+        out.push(`<circle cx="${p.split(",")[0]}" cy="${p.split(",")[1]}" r="3.5" fill="${color}"/>`);
     const ly = m.t + 14 + i * 20;
-    out.push(`<line x1="${m.l + W + 12}" x2="${m.l + W + 36}" y1="${ly - 4}" y2="${ly - 4}" stroke="${color}" stroke-width="3"/><text x="${m.l + W + 42}" y="${ly}">${esc(s.name)}</text>`);
+    out.push(
+      `<line x1="${m.l + W + 12}" x2="${m.l + W + 36}" y1="${ly - 4}" y2="${ly - 4}" stroke="${color}" stroke-width="3"/><text x="${m.l + W + 42}" y="${ly}">${esc(s.name)}</text>`,
+    );
   });
   out.push("</svg>");
   return out.join("\n");

@@ -75,7 +75,10 @@ export function throwsError(fn, pattern, what = "") {
     thrown = e;
   }
   assert.ok(thrown !== undefined, `${what}: expected an Error, got a result`);
-  assert.ok(thrown instanceof Error, `${what}: expected an Error, got ${Object.prototype.toString.call(thrown)} ${thrown}`);
+  assert.ok(
+    thrown instanceof Error,
+    `${what}: expected an Error, got ${Object.prototype.toString.call(thrown)} ${thrown}`,
+  );
   if (pattern) assert.match(thrown.message, pattern, what);
   return thrown;
 }
@@ -108,6 +111,24 @@ export function diff(a, b, at = "$") {
     return null;
   }
   return Object.is(a, b) ? null : `${at}: ${JSON.stringify(a)} ≠ ${JSON.stringify(b)}`;
+}
+
+/** Chromium and playwright-core for the browser tests, or why those tests are skipped (CHROMIUM=/path chooses). */
+export async function chromium() {
+  const executable = [
+    process.env.CHROMIUM,
+    "/usr/lib/chromium/chromium",
+    "/usr/bin/chromium",
+    "/usr/bin/chromium-browser",
+    "/usr/bin/google-chrome",
+  ].find((p) => p && fs.existsSync(p));
+  const playwright = await import("playwright-core").catch(() => null);
+  const skip = !executable
+    ? "no Chromium found (set CHROMIUM)"
+    : !playwright
+      ? "playwright-core is not installed (npm install)"
+      : false;
+  return { executable, playwright, skip };
 }
 
 /** Headless Chromium through playwright-core, started once more when it dies while starting (a

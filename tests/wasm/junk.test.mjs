@@ -32,9 +32,23 @@ function survives(fn, what) {
 test("huge strings", () => {
   const huge = "盐碱地改良".repeat(400_000); // 2 M characters
   const words = Array.from({ length: 50_000 }, (_, i) => `w${i}`).join(" ");
-  for (const q of [huge, words, "a".repeat(5_000_000), '"'.repeat(100_000), "-".repeat(100_000), "\u0000\uffff\ud800\udfff".repeat(10_000), "\ud800 lone surrogate"]) {
-    assert.equal(survives(() => engine.search({ q }), "search"), null);
-    assert.equal(survives(() => engine.search(q), "search string"), null);
+  for (const q of [
+    huge,
+    words,
+    "a".repeat(5_000_000),
+    '"'.repeat(100_000),
+    "-".repeat(100_000),
+    "\u0000\uffff\ud800\udfff".repeat(10_000),
+    "\ud800 lone surrogate",
+  ]) {
+    assert.equal(
+      survives(() => engine.search({ q }), "search"),
+      null,
+    );
+    assert.equal(
+      survives(() => engine.search(q), "search string"),
+      null,
+    );
     survives(() => engine.match({ text: q }), "match text");
     survives(() => engine.get(q), "get");
   }
@@ -43,8 +57,14 @@ test("huge strings", () => {
   const replaced = strip(engine.search({ q: "盐碱\ufffd地 \ufffd" }));
   assert.deepEqual(strip(engine.search({ q: "盐碱\ud800地 \udfff" })), replaced);
   assert.deepEqual(strip(engine.search("盐碱\ud800地 \udfff")), replaced);
-  survives(() => engine.search({ q: "x", filters: { region: Array.from({ length: 20_000 }, (_, i) => `r${i}`) } }), "20k filter values");
-  survives(() => engine.match({ text: "盐碱地", tags: { industries: Array(20_000).fill("现代农业") } }), "20k industries");
+  survives(
+    () => engine.search({ q: "x", filters: { region: Array.from({ length: 20_000 }, (_, i) => `r${i}`) } }),
+    "20k filter values",
+  );
+  survives(
+    () => engine.match({ text: "盐碱地", tags: { industries: Array(20_000).fill("现代农业") } }),
+    "20k industries",
+  );
 });
 
 test("malformed filters and wrong types are Errors naming the field", () => {
@@ -88,7 +108,11 @@ test("malformed filters and wrong types are Errors naming the field", () => {
     [{ q: 10n }, /search: .*BigInt/],
   ];
   for (const [req, pattern] of cases) {
-    throwsError(() => engine.search(req), pattern, `search(${String(JSON.stringify(req, (_, v) => (typeof v === "bigint" ? `${v}n` : v)))})`);
+    throwsError(
+      () => engine.search(req),
+      pattern,
+      `search(${String(JSON.stringify(req, (_, v) => (typeof v === "bigint" ? `${v}n` : v)))})`,
+    );
   }
   assert.deepEqual(engine.search(undefined).total, 232);
   assert.deepEqual(engine.search(null).total, 232);
@@ -101,7 +125,14 @@ test("deep pages answer no hits, the total and the facets, without growing the m
   const first = engine.search({ q: "技术", size: 1000 });
   delete first.tookMs;
   const grown = memory.buffer.byteLength;
-  for (const [page, size] of [[233, 1], [4000, 1000], [100_000, 1000], [4_294_967, 1000], [400_000_000, 10], [2 ** 31, 2]]) {
+  for (const [page, size] of [
+    [233, 1],
+    [4000, 1000],
+    [100_000, 1000],
+    [4_294_967, 1000],
+    [400_000_000, 10],
+    [2 ** 31, 2],
+  ]) {
     const res = engine.search({ q: "技术", page, size });
     assert.equal(res.hits.length, 0, `page ${page} × ${size}`);
     assert.equal(res.total, first.total);
@@ -109,7 +140,10 @@ test("deep pages answer no hits, the total and the facets, without growing the m
   }
   throwsError(() => engine.search({ page: 2 ** 32, size: 1000 }), /page|usize/);
   throwsError(() => engine.search({ page: 4_294_969, size: 1000 }), /page 4294969 is out of range/);
-  assert.ok(memory.buffer.byteLength - grown < 4 << 20, `memory grew from ${grown} to ${memory.buffer.byteLength} bytes`);
+  assert.ok(
+    memory.buffer.byteLength - grown < 4 << 20,
+    `memory grew from ${grown} to ${memory.buffer.byteLength} bytes`,
+  );
   assert.equal(engine.search({ page: 232, size: 1, sort: "date" }).hits.length, 1, "the last record is still there");
 });
 
@@ -117,35 +151,120 @@ test("hostile objects: cycles, throwing getters, proxies, toJSON", () => {
   const cyclic = { q: "x" };
   cyclic.self = cyclic;
   throwsError(() => engine.search(cyclic), /search: .*circular/i);
-  const getter = { get q() { throw new Error("boom"); } };
+  const getter = {
+    get q() {
+      throw new Error("boom");
+    },
+  };
   throwsError(() => engine.search(getter), /search: boom/);
-  const proxy = new Proxy({}, { ownKeys() { throw new TypeError("no keys"); } });
+  const proxy = new Proxy(
+    {},
+    {
+      ownKeys() {
+        throw new TypeError("no keys");
+      },
+    },
+  );
   throwsError(() => engine.search(proxy), /search: no keys/);
-  throwsError(() => engine.search({ toJSON() { throw new RangeError("nope"); } }), /search: nope/);
+  throwsError(
+    () =>
+      engine.search({
+        toJSON() {
+          throw new RangeError("nope");
+        },
+      }),
+    /search: nope/,
+  );
   assert.equal(engine.search({ toJSON: () => ({ q: "盐碱地", size: 2 }) }).hits.length, 2);
   assert.equal(engine.search(Object.create({ q: "inherited is ignored" })).total, 232);
-  throwsError(() => engine.search(new Date(0)), /search: invalid type: string "1970-01-01T00:00:00.000Z", expected struct SearchRequest/);
+  throwsError(
+    () => engine.search(new Date(0)),
+    /search: invalid type: string "1970-01-01T00:00:00.000Z", expected struct SearchRequest/,
+  );
 });
 
 test("random requests: always an answer or an Error", () => {
   let seed = 12345;
-  const rnd = () => ((seed = (seed * 1103515245 + 12345) % 2 ** 31) / 2 ** 31);
+  const rnd = () => (seed = (seed * 1103515245 + 12345) % 2 ** 31) / 2 ** 31;
   const pick = (xs) => xs[Math.floor(rnd() * xs.length)];
-  const scalars = [undefined, null, true, false, 0, 1, -1, 3, 9, 10, 1000, 1001, 2 ** 32, 2 ** 53, -0, 1.5, NaN, Infinity, "", "盐碱地", "need", "result", "needs", "date", "deadline", "relevance", "2026-11-21", "0000-00-00", "北京市", "N-2026-0001", "\ud800", "x".repeat(3000)];
-  const keys = ["q", "kind", "filters", "trl", "open", "sort", "page", "size", "today", "id", "text", "tags", "side", "industries", "fields", "modes", "region", "min", "max", "trl_min", "trl_max", "deadline", "x"];
+  const scalars = [
+    undefined,
+    null,
+    true,
+    false,
+    0,
+    1,
+    -1,
+    3,
+    9,
+    10,
+    1000,
+    1001,
+    2 ** 32,
+    2 ** 53,
+    -0,
+    1.5,
+    NaN,
+    Infinity,
+    "",
+    "盐碱地",
+    "need",
+    "result",
+    "needs",
+    "date",
+    "deadline",
+    "relevance",
+    "2026-11-21",
+    "0000-00-00",
+    "北京市",
+    "N-2026-0001",
+    "\ud800",
+    "x".repeat(3000),
+  ];
+  const keys = [
+    "q",
+    "kind",
+    "filters",
+    "trl",
+    "open",
+    "sort",
+    "page",
+    "size",
+    "today",
+    "id",
+    "text",
+    "tags",
+    "side",
+    "industries",
+    "fields",
+    "modes",
+    "region",
+    "min",
+    "max",
+    "trl_min",
+    "trl_max",
+    "deadline",
+    "x",
+  ];
   const value = (depth) => {
     const r = rnd();
     if (depth > 2 || r < 0.55) return pick(scalars);
     if (r < 0.75) return Array.from({ length: Math.floor(rnd() * 4) }, () => value(depth + 1));
     return object(depth + 1);
   };
-  const object = (depth) => Object.fromEntries(Array.from({ length: Math.floor(rnd() * 4) }, () => [pick(keys), value(depth)]));
+  const object = (depth) =>
+    Object.fromEntries(Array.from({ length: Math.floor(rnd() * 4) }, () => [pick(keys), value(depth)]));
   let answers = 0;
   let errors = 0;
   for (let i = 0; i < 3000; i++) {
     const req = rnd() < 0.9 ? object(0) : value(0);
     const opts = rnd() < 0.5 ? undefined : value(1);
-    for (const call of [() => engine.search(req), () => engine.match(req, opts), () => engine.get(req), () => engine.rank(req, opts)]) {
+    for (const call of [
+      () => engine.search(req),
+      () => engine.match(req, opts),
+      () => engine.get(req),
+      () => engine.rank(req, opts),
+    ]) {
       if (survives(call, `#${i} ${JSON.stringify(req)}`)) errors++;
       else answers++;
     }
@@ -162,7 +281,10 @@ test("a forged header length near 2^32 is an Error, loaded whole or lazily (no 3
     const e = survives(() => Engine.load(forged), `${what}, whole`);
     assert.match(e?.message ?? "", /truncated/, `${what}, whole`);
     assert.equal(Engine.openingLength(forged.subarray(0, 64)), 20 + len, `${what}: the opening it names`);
-    const lazy = survives(() => Engine.openLazy("http://127.0.0.1:9/none.bundle", forged.length, forged.subarray(0, 16384)), `${what}, lazily`);
+    const lazy = survives(
+      () => Engine.openLazy("http://127.0.0.1:9/none.bundle", forged.length, forged.subarray(0, 16384)),
+      `${what}, lazily`,
+    );
     assert.ok(lazy, `${what}, lazily: refused`);
   }
 });

@@ -31,7 +31,11 @@ test("an ArrayBuffer works as well as a Uint8Array, and the input is not kept", 
 
 test("a truncated bundle says so, wherever it is cut", () => {
   for (const cut of [1, 7, 8, 19, 20, 100, 1000, good.length >> 1, good.length - 1]) {
-    throwsError(() => Engine.load(good.subarray(0, cut)), /bundle is truncated: \d+ bytes of \d+ \(download incomplete\?\)/, `cut at ${cut}`);
+    throwsError(
+      () => Engine.load(good.subarray(0, cut)),
+      /bundle is truncated: \d+ bytes of \d+ \(download incomplete\?\)/,
+      `cut at ${cut}`,
+    );
   }
 });
 
@@ -56,7 +60,12 @@ test("a bundle of a future format version names both versions", () => {
   const bad = good.slice();
   const version = new DataView(good.buffer).getUint32(8, true);
   new DataView(bad.buffer).setUint32(8, version + 1, true);
-  throwsError(() => Engine.load(bad), new RegExp(`bundle format version ${version + 1} is not supported: this engine reads version ${version}; rebuild the bundle`));
+  throwsError(
+    () => Engine.load(bad),
+    new RegExp(
+      `bundle format version ${version + 1} is not supported: this engine reads version ${version}; rebuild the bundle`,
+    ),
+  );
 });
 
 test("bytes that are no bundle, and values that are no bytes", () => {

@@ -7,7 +7,18 @@ import { seedBundle, throwsError, TODAY, wasm } from "./helpers.mjs";
 
 const { Engine } = await wasm();
 const engine = Engine.load(fs.readFileSync(seedBundle()));
-const REASONS = new Set(["terms", "industry", "field", "trl_fit", "trl_miss", "mode_fit", "mode_conflict", "open", "expired", "region"]);
+const REASONS = new Set([
+  "terms",
+  "industry",
+  "field",
+  "trl_fit",
+  "trl_miss",
+  "mode_fit",
+  "mode_conflict",
+  "open",
+  "expired",
+  "region",
+]);
 
 function checkHits(res, side) {
   assert.equal(typeof res.tookMs, "number");
@@ -24,7 +35,10 @@ function checkHits(res, side) {
     assert.ok(Math.abs(Math.min(100, Math.max(0, sum)) - h.score) < 1e-3, `${h.id}: reasons add up to the score`);
   }
   const scores = res.hits.map((h) => h.score);
-  assert.deepEqual(scores, [...scores].sort((a, b) => b - a));
+  assert.deepEqual(
+    scores,
+    [...scores].sort((a, b) => b - a),
+  );
 }
 
 test("a need finds results, with reasons", () => {
@@ -43,7 +57,18 @@ test("a result finds needs and challenges, with reasons", () => {
 });
 
 test("free text, both sides, with tags", () => {
-  const asNeed = engine.match({ text: "滨海盐碱地土壤改良 降盐 培肥", tags: { industries: ["现代农业"], trl_min: 5, trl_max: 9, modes: ["合作开发"], region: "130924", deadline: "2027-01-01" }, today: TODAY });
+  const asNeed = engine.match({
+    text: "滨海盐碱地土壤改良 降盐 培肥",
+    tags: {
+      industries: ["现代农业"],
+      trl_min: 5,
+      trl_max: 9,
+      modes: ["合作开发"],
+      region: "130924",
+      deadline: "2027-01-01",
+    },
+    today: TODAY,
+  });
   checkHits(asNeed, ["result"]);
   assert.ok(asNeed.hits.length > 0);
   assert.ok(asNeed.hits[0].reasons.some((r) => r.kind === "open"));

@@ -26,7 +26,9 @@ const HEADERS = [
   "bytes=-",
   "items=0-1",
   `bytes=${Array(MAX_RANGES).fill("0-1").join(",")}`,
-  `bytes=${Array(MAX_RANGES + 1).fill("0-1").join(",")}`,
+  `bytes=${Array(MAX_RANGES + 1)
+    .fill("0-1")
+    .join(",")}`,
 ];
 
 /** Starts `techmatch serve DIR` on a free port; resolves to {origin, stop}. */
@@ -68,7 +70,10 @@ test("techmatch serve and rangeReply give the same answer to every Range header"
       assert.equal(served.status, reply.status, what);
       assert.equal(served.headers["content-range"], reply.headers["Content-Range"], what);
       if (reply.status === 206) assert.equal(served.headers["content-type"], reply.headers["Content-Type"], what);
-      assert.ok(served.body.equals(reply.body), `${what}: the bodies differ (${served.body.length} and ${reply.body.length} bytes)`);
+      assert.ok(
+        served.body.equals(reply.body),
+        `${what}: the bodies differ (${served.body.length} and ${reply.body.length} bytes)`,
+      );
     }
     // The multipart case really was multipart, with the shared boundary.
     const multi = await get(`${server.origin}/x.bundle`, "bytes=0-1,5-6");

@@ -13,7 +13,8 @@ const engine = Engine.load(fs.readFileSync(path));
 function native(req) {
   const args = ["search", "--json", "--limit", String(req.size ?? 10), "--page", String(req.page ?? 1)];
   if (req.kind) args.push("--kind", req.kind);
-  for (const [field, values] of Object.entries(req.filters ?? {})) for (const v of values) args.push("--filter", `${field}=${v}`);
+  for (const [field, values] of Object.entries(req.filters ?? {}))
+    for (const v of values) args.push("--filter", `${field}=${v}`);
   if (req.trl) args.push("--trl", `${req.trl.min ?? ""}-${req.trl.max ?? ""}`);
   if (req.open) args.push("--open");
   if (req.sort) args.push("--sort", req.sort);
@@ -27,7 +28,10 @@ test("free text finds records, best first, with snippets, highlights and tookMs"
   assert.equal(typeof res.tookMs, "number");
   assert.ok(res.tookMs >= 0);
   const scores = res.hits.map((h) => h.score);
-  assert.deepEqual(scores, [...scores].sort((a, b) => b - a));
+  assert.deepEqual(
+    scores,
+    [...scores].sort((a, b) => b - a),
+  );
   const top = res.hits[0];
   assert.match(top.title + top.snippet, /盐碱/);
   for (const [a, b] of top.highlights) assert.match(top.snippet.slice(a, b), /盐|碱|改良/);
@@ -60,7 +64,9 @@ test("filters: kind, tags (AND across fields, OR within), TRL, open; facets are 
   assert.ok(oneRegion.hits.every((h) => h.tags.region.includes("北京市")));
   const both = engine.search({ kind: "result", filters: { region: ["北京市"], modes: ["转让"] }, size: 1000 });
   assert.ok(both.total > 0 && both.total < oneRegion.total);
-  assert.ok(both.hits.every((h) => h.kind === "result" && h.tags.region.includes("北京市") && h.tags.modes.includes("转让")));
+  assert.ok(
+    both.hits.every((h) => h.kind === "result" && h.tags.region.includes("北京市") && h.tags.modes.includes("转让")),
+  );
 
   const trl = engine.search({ kind: "result", trl: { min: 7, max: 9 }, size: 1000 });
   assert.ok(trl.total > 0 && trl.total < 160);
@@ -76,7 +82,10 @@ test("paging and sorting", () => {
   const first = engine.search({ q: "技术", size: 5, page: 1 });
   const second = engine.search({ q: "技术", size: 5, page: 2 });
   const both = engine.search({ q: "技术", size: 10 });
-  assert.deepEqual([...first.hits, ...second.hits].map((h) => h.id), both.hits.map((h) => h.id));
+  assert.deepEqual(
+    [...first.hits, ...second.hits].map((h) => h.id),
+    both.hits.map((h) => h.id),
+  );
   const far = engine.search({ q: "技术", size: 10, page: 10_000 });
   assert.equal(far.hits.length, 0);
   assert.equal(far.total, both.total);

@@ -9,7 +9,24 @@ import test from "node:test";
 import { ROOT, seedBundle, wasm } from "./helpers.mjs";
 
 const DTS = fs.readFileSync(path.join(ROOT, "www/tech-match/pkg/techmatch.d.ts"), "utf8");
-const BUILTIN = new Set(["Engine", "Uint8Array", "ArrayBuffer", "Record", "Symbol", "Promise", "Response", "URL", "RequestInfo", "BufferSource", "WebAssembly", "InitInput", "InitOutput", "SyncInitInput", "Memory", "Module"]);
+const BUILTIN = new Set([
+  "Engine",
+  "Uint8Array",
+  "ArrayBuffer",
+  "Record",
+  "Symbol",
+  "Promise",
+  "Response",
+  "URL",
+  "RequestInfo",
+  "BufferSource",
+  "WebAssembly",
+  "InitInput",
+  "InitOutput",
+  "SyncInitInput",
+  "Memory",
+  "Module",
+]);
 
 /** The declared fields of interface `name`: {field: optional?}. */
 function fields(name) {

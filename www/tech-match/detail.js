@@ -23,7 +23,10 @@ function rows(t, lang, r) {
     [L.trl, trl && trlLabel(trl, lang)?.title],
     [L.region, r.region_name ?? r.province],
     [t.budget("").trim(), r.budget_band],
-    [t.price("").replace(/\s.*$/, ""), r.price !== undefined && r.price !== null ? t.price(r.price).replace(/^\S+\s/, "") : null],
+    [
+      t.price("").replace(/\s.*$/, ""),
+      r.price !== undefined && r.price !== null ? t.price(r.price).replace(/^\S+\s/, "") : null,
+    ],
     [L.ipr, (r.ipr ?? []).map((i) => `${i.type}（${i.status}）`)],
     [L.inventors, r.inventors],
     [L.published, r.published],
@@ -64,10 +67,16 @@ export class Detail {
     this.ctx.emit("tm-select", { id, record: r });
     const title = h("h2", { text: r.title, attrs: { id: "tm-detail-title" } });
     this.el.setAttribute("aria-labelledby", "tm-detail-title");
-    const head = h("div", { cls: "tags" }, kindBadge(t, r.kind), trlBadge(r.trl_min ? [r.trl_min, r.trl_max ?? r.trl_min] : null, lang));
+    const head = h(
+      "div",
+      { cls: "tags" },
+      kindBadge(t, r.kind),
+      trlBadge(r.trl_min ? [r.trl_min, r.trl_max ?? r.trl_min] : null, lang),
+    );
     const meta = h("div", { cls: "meta", part: "meta" }, ...metaItems(t, lang, r));
     const dl = h("dl");
-    for (const [label, value] of rows(t, lang, r)) dl.append(h("dt", { text: label }), h("dd", { text: Array.isArray(value) ? value.join(t.listJoin) : value }));
+    for (const [label, value] of rows(t, lang, r))
+      dl.append(h("dt", { text: label }), h("dd", { text: Array.isArray(value) ? value.join(t.listJoin) : value }));
     const matches = h("section", { cls: "matches", part: "matches", attrs: { "aria-live": "polite" } });
     const find = button("primary", t.findMatches);
     find.addEventListener("click", () => {
@@ -85,7 +94,10 @@ export class Detail {
   async _matches(source, box) {
     const t = this.ctx.t;
     const gen = ++this._gen;
-    box.replaceChildren(h("h3", { text: t.matchesFor(source.kind), attrs: { id: "tm-matches-title" } }), h("p", { cls: "status", text: t.matching }));
+    box.replaceChildren(
+      h("h3", { text: t.matchesFor(source.kind), attrs: { id: "tm-matches-title" } }),
+      h("p", { cls: "status", text: t.matching }),
+    );
     box.setAttribute("aria-labelledby", "tm-matches-title");
     let res;
     try {
@@ -111,17 +123,55 @@ export class Detail {
     title.addEventListener("click", () => this.ctx.send("open", { id: m.id }));
     const fill = h("span", { cls: "score-fill" });
     fill.style.width = `${Math.max(0, Math.min(100, m.score))}%`; // CSSOM, allowed under style-src 'self'
-    const bar = h("span", { cls: "score-bar", part: "score-bar", attrs: { role: "meter", "aria-valuemin": "0", "aria-valuemax": "100", "aria-valuenow": m.score.toFixed(1), "aria-label": t.score } }, fill);
+    const bar = h(
+      "span",
+      {
+        cls: "score-bar",
+        part: "score-bar",
+        attrs: {
+          role: "meter",
+          "aria-valuemin": "0",
+          "aria-valuemax": "100",
+          "aria-valuenow": m.score.toFixed(1),
+          "aria-label": t.score,
+        },
+      },
+      fill,
+    );
     const reasons = h("ul", { cls: "reasons", part: "reasons" });
     const texts = [];
     for (const r of m.reasons) {
       const text = reasonText(r, lang);
       const c = r.contribution;
       texts.push(`${text} (${c >= 0 ? "+" : ""}${c.toFixed(1)})`);
-      reasons.append(h("li", { cls: c < 0 ? "neg" : "" }, document.createTextNode(text), h("span", { cls: "pts", text: `${c >= 0 ? "+" : "−"}${Math.abs(c).toFixed(1)}` })));
+      reasons.append(
+        h(
+          "li",
+          { cls: c < 0 ? "neg" : "" },
+          document.createTextNode(text),
+          h("span", { cls: "pts", text: `${c >= 0 ? "+" : "−"}${Math.abs(c).toFixed(1)}` }),
+        ),
+      );
     }
-    const keep = this.shortlist.button({ id: m.id, kind: m.kind, title: m.title, for: source.id, score: Number(m.score.toFixed(1)), reasons: texts });
-    li.append(h("div", { cls: "match-head" }, kindBadge(t, m.kind), title, h("span", { cls: "score" }, bar, document.createTextNode(m.score.toFixed(1))), keep), reasons);
+    const keep = this.shortlist.button({
+      id: m.id,
+      kind: m.kind,
+      title: m.title,
+      for: source.id,
+      score: Number(m.score.toFixed(1)),
+      reasons: texts,
+    });
+    li.append(
+      h(
+        "div",
+        { cls: "match-head" },
+        kindBadge(t, m.kind),
+        title,
+        h("span", { cls: "score" }, bar, document.createTextNode(m.score.toFixed(1))),
+        keep,
+      ),
+      reasons,
+    );
     return li;
   }
 }

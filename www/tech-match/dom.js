@@ -74,10 +74,13 @@ export function trlBadge(levels, lang) {
 /** The owner, deadline and bounty line of record `r`: the meta of cards and of the detail. */
 export function metaItems(t, lang, r) {
   const out = [];
-  if (r.kind === "challenge" && r.bounty !== undefined && r.bounty !== null) out.push(h("span", { cls: "bounty", text: t.bounty(r.bounty) }));
+  if (r.kind === "challenge" && r.bounty !== undefined && r.bounty !== null)
+    out.push(h("span", { cls: "bounty", text: t.bounty(r.bounty) }));
   if (r.deadline && r.kind !== "result") {
     const past = r.deadline < today();
-    out.push(h("span", { cls: past ? "expired" : "deadline", text: past ? t.expired(r.deadline) : t.deadline(r.deadline) }));
+    out.push(
+      h("span", { cls: past ? "expired" : "deadline", text: past ? t.expired(r.deadline) : t.deadline(r.deadline) }),
+    );
   }
   if (r.owner) {
     const label = r.kind === "result" ? t.holder : t.owner;

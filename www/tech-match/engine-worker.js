@@ -73,7 +73,10 @@ async function fetchMultipart(url, ranges, supply) {
   const controller = new AbortController();
   let parts = null;
   try {
-    const res = await fetch(url, { headers: { Range: `bytes=${ranges.map(([s, e]) => `${s}-${e - 1}`).join(",")}` }, signal: controller.signal });
+    const res = await fetch(url, {
+      headers: { Range: `bytes=${ranges.map(([s, e]) => `${s}-${e - 1}`).join(",")}` },
+      signal: controller.signal,
+    });
     if (res.status !== 206) {
       controller.abort(); // a 200 carries the whole bundle
       if (res.ok) multipart = false;
@@ -86,11 +89,13 @@ async function fetchMultipart(url, ranges, supply) {
   } catch {
     // Refused (a cross-origin host that does not allow this Range header) or cut off: one request per range.
   }
-  const missed = parts ? ranges.filter(([s, e]) => {
-    const part = parts.find(([at, bytes]) => at <= s && e <= at + bytes.length);
-    if (part) supply(s, part[1].subarray(s - part[0], e - part[0]));
-    return !part;
-  }) : ranges;
+  const missed = parts
+    ? ranges.filter(([s, e]) => {
+        const part = parts.find(([at, bytes]) => at <= s && e <= at + bytes.length);
+        if (part) supply(s, part[1].subarray(s - part[0], e - part[0]));
+        return !part;
+      })
+    : ranges;
   if (missed.length) multipart = false;
   return missed;
 }
@@ -108,7 +113,7 @@ function byteRanges(body, boundary) {
   };
   const blank = new Uint8Array([13, 10, 13, 10]);
   const parts = [];
-  for (let at = 0; ; ) {
+  for (let at = 0; ;) {
     at = find(delimiter, at);
     if (at < 0) return null;
     at += delimiter.length;
@@ -180,10 +185,19 @@ async function open(url, loading) {
     return { bytes, lazy: false };
   }
   const first = await fetch(url, { headers: { Range: `bytes=0-${FIRST_BYTES - 1}` } });
-  const size = first.status === 206 && !first.headers.get("Content-Encoding") ? Number(/\/(\d+)$/.exec(first.headers.get("Content-Range") ?? "")?.[1]) : NaN;
+  const size =
+    first.status === 206 && !first.headers.get("Content-Encoding")
+      ? Number(/\/(\d+)$/.exec(first.headers.get("Content-Range") ?? "")?.[1])
+      : NaN;
   if (!(size > 0)) {
-    if (first.ok && first.status !== 206 && (loading === "lazy" || Number(first.headers.get("Content-Length")) > WHOLE_UP_TO)) {
-      console.warn(`techmatch: ${url} is served without HTTP Range support (or compressed on the fly): downloading the whole bundle instead of the parts each search needs`);
+    if (
+      first.ok &&
+      first.status !== 206 &&
+      (loading === "lazy" || Number(first.headers.get("Content-Length")) > WHOLE_UP_TO)
+    ) {
+      console.warn(
+        `techmatch: ${url} is served without HTTP Range support (or compressed on the fly): downloading the whole bundle instead of the parts each search needs`,
+      );
     }
     const [bytes] = await Promise.all([wholeBody(url, first), wasmReady]);
     return { bytes, lazy: false };
@@ -201,7 +215,8 @@ async function open(url, loading) {
     const need = Engine.openingLength(prefix) ?? 0;
     if (need <= prefix.length || need > size) break;
     const res = await fetch(url, { headers: { Range: `bytes=${prefix.length}-${need - 1}` } });
-    if (res.status !== 206) throw new Error(`cannot fetch bytes ${prefix.length}–${need} of ${url}: HTTP ${res.status}`);
+    if (res.status !== 206)
+      throw new Error(`cannot fetch bytes ${prefix.length}–${need} of ${url}: HTTP ${res.status}`);
     prefix = await readBody(res, need, prefix);
   }
   return { prefix, size, lazy: true };
@@ -219,7 +234,13 @@ async function load(id, url, loading = "auto") {
     lazyUrl = null;
     engine = opened.lazy ? Engine.openLazy(url, opened.size, opened.prefix) : Engine.load(opened.bytes);
     if (opened.lazy) lazyUrl = url;
-    const value = { bytes, size: opened.lazy ? opened.size : bytes, lazy: opened.lazy, downloadMs: downloaded - started, openMs: performance.now() - downloaded };
+    const value = {
+      bytes,
+      size: opened.lazy ? opened.size : bytes,
+      lazy: opened.lazy,
+      downloadMs: downloaded - started,
+      openMs: performance.now() - downloaded,
+    };
     post({ id, ok: true, value });
   } catch (e) {
     fail(id, e);
@@ -230,7 +251,11 @@ async function load(id, url, loading = "auto") {
 async function answer(op, args) {
   if (!engine) throw new Error("the engine has no bundle loaded");
   const e = engine;
-  const plans = { search: () => e.planSearch(args[0]), match: () => e.planMatch(args[0], args[1]), get: () => e.planGet(args[0]) };
+  const plans = {
+    search: () => e.planSearch(args[0]),
+    match: () => e.planMatch(args[0], args[1]),
+    get: () => e.planGet(args[0]),
+  };
   if (lazyUrl && plans[op]) {
     const url = lazyUrl;
     for (let round = 0; round < MAX_ROUNDS; round++) {

@@ -38,7 +38,10 @@ function toError({ name, message }) {
 export async function createEngine(bundleUrl, { onProgress, loading = "auto", workerUrl } = {}) {
   const base = globalThis.document?.baseURI ?? globalThis.location?.href;
   const url = new URL(bundleUrl, base).href;
-  const worker = new Worker(workerUrl ?? new URL("./engine-worker.js", import.meta.url), { type: "module", name: "techmatch-engine" });
+  const worker = new Worker(workerUrl ?? new URL("./engine-worker.js", import.meta.url), {
+    type: "module",
+    name: "techmatch-engine",
+  });
   const pending = new Map(); // id → {resolve, reject}
   let nextId = 1;
   let dead = null;
@@ -84,7 +87,9 @@ export async function createEngine(bundleUrl, { onProgress, loading = "auto", wo
   worker.onmessage = ({ data }) => {
     if (data.type === "crashed") {
       worker.terminate();
-      return die(new Error(`the techmatch engine stopped after an internal error (${data.error.message}); start it again`));
+      return die(
+        new Error(`the techmatch engine stopped after an internal error (${data.error.message}); start it again`),
+      );
     }
     if (data.type === "progress") {
       try {
@@ -104,7 +109,9 @@ export async function createEngine(bundleUrl, { onProgress, loading = "auto", wo
   };
   worker.onerror = (event) => {
     event.preventDefault?.();
-    die(new Error(`the techmatch engine worker failed: ${event.message || "could not start (is tech-match/pkg built?)"}`));
+    die(
+      new Error(`the techmatch engine worker failed: ${event.message || "could not start (is tech-match/pkg built?)"}`),
+    );
   };
   worker.onmessageerror = () => die(new Error("the techmatch engine worker sent an unreadable message"));
 

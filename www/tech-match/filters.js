@@ -42,7 +42,14 @@ export class Facets {
       const fs = this._facet(field, facets?.[field]);
       if (fs) this.panel.append(fs);
     }
-    this.panel.append(h("fieldset", {}, h("legend", { text: t.trl }), h("div", { cls: "trl-row" }, this._trlSelect("min", t.trlMin), this._trlSelect("max", t.trlMax))));
+    this.panel.append(
+      h(
+        "fieldset",
+        {},
+        h("legend", { text: t.trl }),
+        h("div", { cls: "trl-row" }, this._trlSelect("min", t.trlMin), this._trlSelect("max", t.trlMax)),
+      ),
+    );
     const open = h("input", { attrs: { type: "checkbox" } });
     open.checked = s.open;
     open.dataset.key = "open";
@@ -51,7 +58,8 @@ export class Facets {
       this.ctx.send("refresh");
     });
     this.panel.append(h("fieldset", {}, h("label", {}, open, h("span", { text: t.openOnly }))));
-    if (focused) [...this.panel.querySelectorAll("input, select, button")].find((x) => x.dataset.key === focused)?.focus();
+    if (focused)
+      [...this.panel.querySelectorAll("input, select, button")].find((x) => x.dataset.key === focused)?.focus();
   }
 
   _facet(field, found) {
@@ -73,10 +81,22 @@ export class Facets {
         else untick(s, field, value);
         this.ctx.send("refresh");
       });
-      fs.append(h("label", {}, cb, h("span", { text: valueLabel(field, value, lang) }), h("span", { cls: "count", text: String(n) })));
+      fs.append(
+        h(
+          "label",
+          {},
+          cb,
+          h("span", { text: valueLabel(field, value, lang) }),
+          h("span", { cls: "count", text: String(n) }),
+        ),
+      );
     }
     if (entries.length > VALUES_SHOWN + 2) {
-      const more = h("button", { cls: "linkish more", text: all ? t.fewer : t.more(entries.length), attrs: { type: "button", "aria-expanded": String(all) } });
+      const more = h("button", {
+        cls: "linkish more",
+        text: all ? t.fewer : t.more(entries.length),
+        attrs: { type: "button", "aria-expanded": String(all) },
+      });
       more.dataset.key = `more\u0000${field}`;
       more.addEventListener("click", () => {
         if (all) this._expanded.delete(field);
@@ -94,7 +114,8 @@ export class Facets {
     const sel = h("select", { attrs: { "aria-label": `${t.trl} ${label}` } });
     sel.dataset.key = `trl${which}`;
     sel.append(h("option", { text: t.any, attrs: { value: "0" } }));
-    for (let i = 1; i <= 9; i++) sel.append(h("option", { text: `${i} · ${names[i - 1]}`, attrs: { value: String(i) } }));
+    for (let i = 1; i <= 9; i++)
+      sel.append(h("option", { text: `${i} · ${names[i - 1]}`, attrs: { value: String(i) } }));
     sel.value = String(which === "min" ? s.trlMin : s.trlMax);
     sel.addEventListener("change", () => {
       const v = Number(sel.value);
@@ -122,7 +143,12 @@ export class Chips {
     const { t, lang, state: s } = this.ctx;
     const chips = [];
     const chip = (label, remove) => {
-      const b = h("button", { cls: "chip", part: "chip", text: label, attrs: { type: "button", "aria-label": t.removeFilter(label) } });
+      const b = h("button", {
+        cls: "chip",
+        part: "chip",
+        text: label,
+        attrs: { type: "button", "aria-label": t.removeFilter(label) },
+      });
       b.addEventListener("click", () => {
         remove();
         this.ctx.send("refresh");
@@ -132,7 +158,8 @@ export class Chips {
       });
       chips.push(b);
     };
-    for (const f of FACETS) for (const v of s.filters[f] ?? []) chip(`${t.facet[f]}: ${valueLabel(f, v, lang)}`, () => untick(s, f, v));
+    for (const f of FACETS)
+      for (const v of s.filters[f] ?? []) chip(`${t.facet[f]}: ${valueLabel(f, v, lang)}`, () => untick(s, f, v));
     if (s.trlMin || s.trlMax) chip(`TRL ${s.trlMin || 1}–${s.trlMax || 9}`, () => ((s.trlMin = 0), (s.trlMax = 0)));
     if (s.open) chip(t.openOnly, () => (s.open = false));
     if (chips.length > 1) {

@@ -3,7 +3,17 @@
 
 /** Names of the nine TRL levels (技术就绪水平, after GB/T 22900), index = level − 1 (src/taxonomy.rs). */
 export const TRL_NAMES = {
-  zh: ["基本原理发现", "技术概念/应用设想形成", "关键功能可行性验证", "实验室环境验证", "相关环境部件验证", "相关环境系统样机演示", "实际环境样机试验", "系统完成并定型", "实际应用/批量生产"],
+  zh: [
+    "基本原理发现",
+    "技术概念/应用设想形成",
+    "关键功能可行性验证",
+    "实验室环境验证",
+    "相关环境部件验证",
+    "相关环境系统样机演示",
+    "实际环境样机试验",
+    "系统完成并定型",
+    "实际应用/批量生产",
+  ],
   en: [
     "Basic principles observed",
     "Technology concept formulated",
@@ -47,12 +57,23 @@ export const STRINGS = {
     partial: (n, ms) => `没有记录包含查询词的大部分，以下 ${n} 条只含其中一部分（${ms} 毫秒）`,
     searching: "搜索中…",
     emptyTitle: "没有找到匹配的记录",
-    emptyHelp: ["换一个更短或更通用的词，例如“膜分离”而不是“陶瓷膜分离提纯工艺”。", "去掉部分筛选条件，或取消“仅看未截止”。", "用引号搜索确切短语，如 \"激光熔覆\"；用减号排除词，如 -焊接。"],
+    emptyHelp: [
+      "换一个更短或更通用的词，例如“膜分离”而不是“陶瓷膜分离提纯工艺”。",
+      "去掉部分筛选条件，或取消“仅看未截止”。",
+      '用引号搜索确切短语，如 "激光熔覆"；用减号排除词，如 -焊接。',
+    ],
     filters: "筛选",
     activeFilters: "已选筛选条件",
     clearAll: "清除全部",
     removeFilter: (label) => `移除筛选：${label}`,
-    facet: { kind: "类型", industries: "产业", fields: "技术领域", result_type: "成果类型", modes: "合作/转化方式", region: "地区" },
+    facet: {
+      kind: "类型",
+      industries: "产业",
+      fields: "技术领域",
+      result_type: "成果类型",
+      modes: "合作/转化方式",
+      region: "地区",
+    },
     trl: "技术成熟度 (TRL)",
     trlMin: "最低",
     trlMax: "最高",
@@ -144,15 +165,27 @@ export const STRINGS = {
     downloading: (p) => `Downloading data ${p}`,
     opening: "Opening the index…",
     count: (n, ms) => `${n} ${n === 1 ? "result" : "results"} (${ms} ms)`,
-    partial: (n, ms) => `No record holds most of your words; ${n} ${n === 1 ? "record holds" : "records hold"} some of them (${ms} ms)`,
+    partial: (n, ms) =>
+      `No record holds most of your words; ${n} ${n === 1 ? "record holds" : "records hold"} some of them (${ms} ms)`,
     searching: "Searching…",
     emptyTitle: "No matching records",
-    emptyHelp: ["Try a shorter or more general word.", "Remove some filters, or untick “Open only”.", "Quote an exact phrase (\"laser cladding\"); exclude a word with a minus (-welding)."],
+    emptyHelp: [
+      "Try a shorter or more general word.",
+      "Remove some filters, or untick “Open only”.",
+      'Quote an exact phrase ("laser cladding"); exclude a word with a minus (-welding).',
+    ],
     filters: "Filters",
     activeFilters: "Active filters",
     clearAll: "Clear all",
     removeFilter: (label) => `Remove filter: ${label}`,
-    facet: { kind: "Type", industries: "Industry", fields: "Technology field", result_type: "Result type", modes: "Cooperation / transfer mode", region: "Region" },
+    facet: {
+      kind: "Type",
+      industries: "Industry",
+      fields: "Technology field",
+      result_type: "Result type",
+      modes: "Cooperation / transfer mode",
+      region: "Region",
+    },
     trl: "Technology readiness (TRL)",
     trlMin: "From",
     trlMax: "To",
@@ -189,7 +222,8 @@ export const STRINGS = {
     clearShortlist: "Clear",
     saveSearch: "Save search",
     savedSearches: "Saved searches",
-    savedEmpty: "No saved searches yet. Set a query and filters, press “Save search”, and next time you will see what is new.",
+    savedEmpty:
+      "No saved searches yet. Set a query and filters, press “Save search”, and next time you will see what is new.",
     newSince: (n) => `${n} new`,
     lastViewed: (d) => `last viewed ${d}`,
     removeSaved: "Delete",
@@ -215,7 +249,8 @@ export const STRINGS = {
       id: "ID",
     },
     errorTitle: "The data could not be loaded",
-    errorHelp: "The technology needs and results could not be loaded. Check your connection and try again; if it keeps failing, contact the site's administrator.",
+    errorHelp:
+      "The technology needs and results could not be loaded. Check your connection and try again; if it keeps failing, contact the site's administrator.",
     errorSearch: "Search failed",
     retry: "Try again",
     details: "Technical details",
@@ -227,10 +262,17 @@ export const STRINGS = {
       terms: (d) => (d ? `Similar text: both mention ${d}` : "Similar text"),
       industry: (d) => `Same industry: ${d}`,
       field: (d) => `Same technology field: ${d}`,
-      trl_fit: (t) => (t ? `Maturity fits: the result is at TRL ${t.level} (${t.name}), within the need's ${t.range}` : "Maturity fits"),
-      trl_miss: (t) => (t ? `Maturity mismatch: the result is at TRL ${t.level} (${t.name}), the need asks for ${t.range}` : "Maturity mismatch"),
+      trl_fit: (t) =>
+        t
+          ? `Maturity fits: the result is at TRL ${t.level} (${t.name}), within the need's ${t.range}`
+          : "Maturity fits",
+      trl_miss: (t) =>
+        t
+          ? `Maturity mismatch: the result is at TRL ${t.level} (${t.name}), the need asks for ${t.range}`
+          : "Maturity mismatch",
       mode_fit: (d) => `Compatible cooperation mode: ${d}`,
-      mode_conflict: (m) => (m ? `Cooperation mode conflict: need ${m.need} / result ${m.result}` : "Cooperation mode conflict"),
+      mode_conflict: (m) =>
+        m ? `Cooperation mode conflict: need ${m.need} / result ${m.result}` : "Cooperation mode conflict",
       open: (d) => `The need is still open (deadline ${d})`,
       expired: (d) => `The need has closed (${d})`,
       region: (d) => `Same region: ${d}`,
@@ -256,7 +298,7 @@ export function valueLabel(field, value, lang) {
 
 /** A controlled-vocabulary value in the interface language (data values stay as written). */
 export function valueName(value, lang) {
-  return lang === "en" ? EN_VALUES[value] ?? value : value;
+  return lang === "en" ? (EN_VALUES[value] ?? value) : value;
 }
 
 /** "TRL 6 · name" or "TRL 6–9" for a tags.trl list ([level] or [min, max]). */
@@ -286,7 +328,11 @@ export function reasonText(reason, lang) {
       const m = /^TRL (\d)\s*\/\s*(\d)\s*[–-]\s*(\d)$/.exec(d);
       if (!m) return f(null);
       const names = TRL_NAMES[lang] ?? TRL_NAMES.zh;
-      return f({ level: m[1], name: names[Number(m[1]) - 1] ?? "", range: m[2] === m[3] ? `TRL ${m[2]}` : `TRL ${m[2]}–${m[3]}` });
+      return f({
+        level: m[1],
+        name: names[Number(m[1]) - 1] ?? "",
+        range: m[2] === m[3] ? `TRL ${m[2]}` : `TRL ${m[2]}–${m[3]}`,
+      });
     }
     case "mode_conflict": {
       const parts = d.split(" / ");
@@ -295,7 +341,13 @@ export function reasonText(reason, lang) {
     case "mode_fit":
       return f(modes(d));
     case "terms":
-      return f(d.split(/,\s*/).filter(Boolean).map((t) => (lang === "en" ? `“${t}”` : `“${t}”`)).join(s.listJoin));
+      return f(
+        d
+          .split(/,\s*/)
+          .filter(Boolean)
+          .map((t) => (lang === "en" ? `“${t}”` : `“${t}”`))
+          .join(s.listJoin),
+      );
     case "industry":
     case "field":
       return f(d.split(/,\s*/).join(s.listJoin));

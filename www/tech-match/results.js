@@ -29,7 +29,10 @@ export class Results {
     this.list.replaceChildren(...res.hits.map((hit) => this._card(hit)));
     this.empty.hidden = res.hits.length > 0;
     if (!res.hits.length) {
-      this.empty.replaceChildren(h("h3", { text: t.emptyTitle }), h("ul", {}, ...t.emptyHelp.map((x) => h("li", { text: x }))));
+      this.empty.replaceChildren(
+        h("h3", { text: t.emptyTitle }),
+        h("ul", {}, ...t.emptyHelp.map((x) => h("li", { text: x }))),
+      );
     }
     const pages = Math.max(1, Math.ceil(res.total / this.ctx.pageSize));
     this.pager.replaceChildren();
@@ -46,7 +49,9 @@ export class Results {
     for (const hit of res.hits) {
       this.ctx.record(hit.id).then((r) => {
         if (this._shown !== res || !r) return;
-        this._cardOf(hit.id)?.querySelector(".meta").replaceChildren(...metaItems(this.ctx.t, this.ctx.lang, r));
+        this._cardOf(hit.id)
+          ?.querySelector(".meta")
+          .replaceChildren(...metaItems(this.ctx.t, this.ctx.lang, r));
       });
     }
   }
@@ -80,7 +85,8 @@ export class Results {
     const snippet = appendMarked(h("p", { cls: "snippet", part: "snippet" }), hit.snippet, hit.highlights);
     const tags = h("div", { cls: "tags" }, trlBadge(hit.tags?.trl, lang));
     for (const k of CARD_TAGS) {
-      for (const v of hit.tags?.[k] ?? []) tags.append(h("span", { cls: "tag", text: TRANSLATED_FACETS.has(k) ? valueName(v, lang) : v }));
+      for (const v of hit.tags?.[k] ?? [])
+        tags.append(h("span", { cls: "tag", text: TRANSLATED_FACETS.has(k) ? valueName(v, lang) : v }));
     }
     li.append(head, snippet, tags, h("div", { cls: "meta", part: "meta" }));
     return li;

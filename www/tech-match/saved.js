@@ -10,8 +10,15 @@ export const SEEN_LIMIT = 1000;
 /** The part of a screen state that defines a search: query, filters, TRL range, open only. */
 export function searchOf(state) {
   const filters = {};
-  for (const k of Object.keys(state.filters ?? {}).sort()) if (state.filters[k]?.length) filters[k] = [...state.filters[k]].sort();
-  return { q: String(state.q ?? "").trim(), filters, trlMin: state.trlMin || 0, trlMax: state.trlMax || 0, open: !!state.open };
+  for (const k of Object.keys(state.filters ?? {}).sort())
+    if (state.filters[k]?.length) filters[k] = [...state.filters[k]].sort();
+  return {
+    q: String(state.q ?? "").trim(),
+    filters,
+    trlMin: state.trlMin || 0,
+    trlMax: state.trlMax || 0,
+    open: !!state.open,
+  };
 }
 
 /** A stable key of a search: the same query and filters give the same key. */
@@ -29,7 +36,9 @@ export class SavedSearches {
   list() {
     try {
       const v = JSON.parse(localStorage.getItem(this.key) ?? "[]");
-      return Array.isArray(v) ? v.filter((e) => e && typeof e.sig === "string" && e.search && Array.isArray(e.seen)) : [];
+      return Array.isArray(v)
+        ? v.filter((e) => e && typeof e.sig === "string" && e.search && Array.isArray(e.seen))
+        : [];
     } catch {
       return [];
     }
@@ -98,7 +107,9 @@ export class SavedPanel {
 
   /** The saved searches as the element's `savedSearches` gives them. */
   entries() {
-    return this.store.list().map((e) => ({ label: e.label, search: structuredClone(e.search), newCount: this._fresh?.get(e.sig) ?? null }));
+    return this.store
+      .list()
+      .map((e) => ({ label: e.label, search: structuredClone(e.search), newCount: this._fresh?.get(e.sig) ?? null }));
   }
 
   /** Forgets the counts (another bundle). */
@@ -172,7 +183,13 @@ export class SavedPanel {
         this.render();
         this.el.querySelector("summary").focus();
       });
-      const info = h("div", {}, open, fresh(e) ? h("span", { cls: "new", text: t.newSince(fresh(e)) }) : null, h("small", { cls: "visited", text: t.lastViewed(String(e.visited ?? "").slice(0, 10)) }));
+      const info = h(
+        "div",
+        {},
+        open,
+        fresh(e) ? h("span", { cls: "new", text: t.newSince(fresh(e)) }) : null,
+        h("small", { cls: "visited", text: t.lastViewed(String(e.visited ?? "").slice(0, 10)) }),
+      );
       ul.append(h("li", {}, info, remove));
     }
     const wasOpen = this.el.open;

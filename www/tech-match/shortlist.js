@@ -48,7 +48,15 @@ export class Shortlist {
     const rows = [t.csv];
     for (const e of this.read()) {
       const score = e.score === undefined || e.score === null ? "" : Number(e.score).toFixed(1);
-      rows.push([e.id, t.kindShort[e.kind] ?? e.kind, e.title, e.for ?? "", score, (e.reasons ?? []).join(t.reasonJoin), e.note ?? ""]);
+      rows.push([
+        e.id,
+        t.kindShort[e.kind] ?? e.kind,
+        e.title,
+        e.for ?? "",
+        score,
+        (e.reasons ?? []).join(t.reasonJoin),
+        e.note ?? "",
+      ]);
     }
     return "\uFEFF" + rows.map((r) => r.map(csvCell).join(",")).join("\r\n") + "\r\n";
   }
@@ -95,7 +103,11 @@ export class Shortlist {
     clear.disabled = !list.length;
     clear.addEventListener("click", () => this._store([]));
     const wasOpen = this.el.open;
-    this.el.replaceChildren(h("summary", { text: `${t.shortlist} (${list.length})` }), list.length ? ul : h("p", { cls: "status", text: t.shortlistEmpty }), h("div", { cls: "actions" }, exp, clear));
+    this.el.replaceChildren(
+      h("summary", { text: `${t.shortlist} (${list.length})` }),
+      list.length ? ul : h("p", { cls: "status", text: t.shortlistEmpty }),
+      h("div", { cls: "actions" }, exp, clear),
+    );
     this.el.open = wasOpen;
     for (const b of this.ctx.root.querySelectorAll(".sl-toggle")) b._sync?.();
   }
@@ -104,7 +116,10 @@ export class Shortlist {
     const t = this.ctx.t;
     const title = linkButton("", e.title);
     title.addEventListener("click", () => this.ctx.send("open", { id: e.id }));
-    const score = e.score !== undefined && e.score !== null ? h("span", { cls: "score", text: ` ${Number(e.score).toFixed(1)}` }) : null;
+    const score =
+      e.score !== undefined && e.score !== null
+        ? h("span", { cls: "score", text: ` ${Number(e.score).toFixed(1)}` })
+        : null;
     const info = h("div", {}, kindBadge(t, e.kind), document.createTextNode(" "), title, score);
     const remove = button("", t.removeShortlist, { "aria-label": `${t.removeShortlist}: ${e.title}` });
     remove.addEventListener("click", () => {

@@ -154,12 +154,24 @@ class TechMatch extends HTMLElement {
   _context() {
     const el = this;
     return {
-      get t() { return el._t; },
-      get lang() { return el._lang; },
-      get mode() { return el._mode; },
-      get pageSize() { return el._pageSize; },
-      get state() { return el._state; },
-      get engine() { return el._engine; },
+      get t() {
+        return el._t;
+      },
+      get lang() {
+        return el._lang;
+      },
+      get mode() {
+        return el._mode;
+      },
+      get pageSize() {
+        return el._pageSize;
+      },
+      get state() {
+        return el._state;
+      },
+      get engine() {
+        return el._engine;
+      },
       root: this._shadow,
       record: (id) => this._record(id),
       request: (s, size, page) => this._request(s, size, page),
@@ -215,9 +227,26 @@ class TechMatch extends HTMLElement {
     els.progress = h("progress", { cls: "progress", attrs: { max: 1 } });
     els.status = h("p", { cls: "status", part: "status", attrs: { role: "status", "aria-live": "polite" } });
     els.error = h("div", { cls: "error", part: "error", attrs: { role: "alert", hidden: true } });
-    els.layout = h("div", { cls: "layout" }, this._facets.el, h("section", { cls: "main" }, this._results.el, this._detail.el));
-    els.root.append(els.form, els.progress, els.status, els.error, this._chips.el, els.layout, this._saved.el, this._shortlist.el);
-    this._shadow.append(h("link", { attrs: { rel: "stylesheet", href: new URL("./tech-match.css", import.meta.url).href } }), els.root);
+    els.layout = h(
+      "div",
+      { cls: "layout" },
+      this._facets.el,
+      h("section", { cls: "main" }, this._results.el, this._detail.el),
+    );
+    els.root.append(
+      els.form,
+      els.progress,
+      els.status,
+      els.error,
+      this._chips.el,
+      els.layout,
+      this._saved.el,
+      this._shortlist.el,
+    );
+    this._shadow.append(
+      h("link", { attrs: { rel: "stylesheet", href: new URL("./tech-match.css", import.meta.url).href } }),
+      els.root,
+    );
     this._relabel();
   }
 
@@ -286,7 +315,9 @@ class TechMatch extends HTMLElement {
           els.progress.max = total;
           els.progress.value = loaded;
         }
-        els.status.textContent = t().downloading(total ? `${Math.round((100 * loaded) / total)}%` : `${(loaded / 1048576).toFixed(1)} MB`);
+        els.status.textContent = t().downloading(
+          total ? `${Math.round((100 * loaded) / total)}%` : `${(loaded / 1048576).toFixed(1)} MB`,
+        );
       },
     }));
     try {
@@ -324,7 +355,12 @@ class TechMatch extends HTMLElement {
     const t = this._t;
     const retry = button("primary", t.retry);
     retry.addEventListener("click", () => this._load());
-    const details = h("details", {}, h("summary", { text: t.details }), h("code", { text: error?.message ?? String(error) }));
+    const details = h(
+      "details",
+      {},
+      h("summary", { text: t.details }),
+      h("code", { text: error?.message ?? String(error) }),
+    );
     this._els.error.replaceChildren(h("h2", { text: t.errorTitle }), h("p", { text: t.errorHelp }), retry, details);
     this._els.error.hidden = false;
     this._loadError = error;

@@ -8,7 +8,15 @@ export async function open(base) {
   const json = await (await fetch(`${base}/index.json`)).text();
   const ms = MiniSearch.loadJSON(json, { ...MINI_OPTIONS, tokenize, searchOptions: MINI_SEARCH });
   return {
-    search: async (q) => ms.search(q).slice(0, 10).map((r) => ({ id: r.id, title: r.title })),
-    rank: async (q, k) => ms.search(q).slice(0, k).map((r) => r.id),
+    search: async (q) =>
+      ms
+        .search(q)
+        .slice(0, 10)
+        .map((r) => ({ id: r.id, title: r.title })),
+    rank: async (q, k) =>
+      ms
+        .search(q)
+        .slice(0, k)
+        .map((r) => r.id),
   };
 }
