@@ -2,6 +2,11 @@
 //!
 //! It serves the demo portal and the bundle; ranges let a browser fetch only the bundle bytes a
 //! query needs. No compression is applied, so byte ranges always refer to the file on disk.
+//!
+//! Written on `std::net` rather than a framework (hyper, axum): what it must do is small — files
+//! inside one folder (symlinks resolved and confined), ranges coalesced and answered as one
+//! multipart body, bounded request heads — and an async stack would add minutes to every build on
+//! two cores for a command that serves one broker's browser on loopback.
 
 use std::io::{BufRead, BufReader, Read, Seek, SeekFrom, Write};
 use std::net::{TcpListener, TcpStream};
@@ -24,6 +29,11 @@ fn content_type(path: &Path) -> &'static str {
 
 /// Most ranges one request may ask for.
 const MAX_RANGES: usize = 256;
+/// Longest request line (414 past it) and most bytes of header lines (431 past them).
+const MAX_REQUEST_LINE: u64 = 8 * 1024;
+const MAX_HEADERS: u64 = 32 * 1024;
+/// How long a connection may take to send its request.
+const READ_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(10);
 /// Separates the parts of a multipart/byteranges answer (found by their lengths, not by searching).
 const BOUNDARY: &str = "techmatch-byteranges-3f9c1e";
 
@@ -57,7 +67,26 @@ pub fn parse_ranges(header: &str, len: u64) -> Option<Vec<(u64, u64)>> {
     (!out.is_empty()).then_some(out)
 }
 
-/// The file under `root` for a request path, refusing anything that climbs out of it.
+/// The ranges to answer for what was asked: sorted, overlapping and adjacent ones merged; `None`
+/// (answer the whole file) when the asked ranges add up to more than the file, as nginx does, so no
+/// answer carries more bytes than the file holds.
+fn coalesce(mut spans: Vec<(u64, u64)>, len: u64) -> Option<Vec<(u64, u64)>> {
+    if spans.iter().map(|(a, b)| b - a + 1).sum::<u64>() > len {
+        return None;
+    }
+    spans.sort_unstable();
+    let mut out: Vec<(u64, u64)> = Vec::with_capacity(spans.len());
+    for (start, end) in spans {
+        match out.last_mut() {
+            Some(last) if start <= last.1 + 1 => last.1 = last.1.max(end),
+            _ => out.push((start, end)),
+        }
+    }
+    Some(out)
+}
+
+/// The file under `root` (canonical) for a request path, refusing anything that climbs out of it,
+/// by `..` or through a symlink.
 fn resolve(root: &Path, url_path: &str) -> Option<PathBuf> {
     let path = url_path.split(['?', '#']).next()?;
     let decoded = percent_decode(path)?;
@@ -72,7 +101,7 @@ fn resolve(root: &Path, url_path: &str) -> Option<PathBuf> {
     if out.is_dir() {
         out.push("index.html");
     }
-    Some(out)
+    out.canonicalize().ok().filter(|p| p.starts_with(root))
 }
 
 fn percent_decode(s: &str) -> Option<String> {
@@ -92,14 +121,41 @@ fn percent_decode(s: &str) -> Option<String> {
     String::from_utf8(out).ok()
 }
 
+/// One line of the request head, at most `max` bytes: `None` when it is longer.
+fn read_head_line(reader: &mut impl BufRead, max: u64) -> std::io::Result<Option<String>> {
+    let mut line = Vec::new();
+    let n = reader.take(max + 1).read_until(b'\n', &mut line)?;
+    if n as u64 > max {
+        return Ok(None);
+    }
+    Ok(Some(String::from_utf8_lossy(&line).into_owned()))
+}
+
 fn respond(mut stream: TcpStream, root: &Path) -> std::io::Result<()> {
+    stream.set_read_timeout(Some(READ_TIMEOUT))?;
     let mut reader = BufReader::new(stream.try_clone()?);
-    let mut request_line = String::new();
-    reader.read_line(&mut request_line)?;
+    let status =
+        |s: &mut TcpStream, code: &str| write!(s, "HTTP/1.1 {code}\r\nContent-Length: 0\r\nConnection: close\r\n\r\n");
+    // A head refused unread: answer, then read on a little, so closing does not reset the
+    // connection before the client has the answer.
+    let refuse = |s: &mut TcpStream, reader: &mut BufReader<TcpStream>, code: &str| {
+        status(s, code)?;
+        s.shutdown(std::net::Shutdown::Write)?;
+        s.set_read_timeout(Some(std::time::Duration::from_millis(500)))?;
+        let _ = std::io::copy(&mut reader.take(1 << 20), &mut std::io::sink());
+        Ok(())
+    };
+    let Some(request_line) = read_head_line(&mut reader, MAX_REQUEST_LINE)? else {
+        return refuse(&mut stream, &mut reader, "414 URI Too Long");
+    };
     let mut range = None;
+    let mut budget = MAX_HEADERS;
     loop {
-        let mut line = String::new();
-        if reader.read_line(&mut line)? == 0 || line.trim().is_empty() {
+        let Some(line) = read_head_line(&mut reader, budget)? else {
+            return refuse(&mut stream, &mut reader, "431 Request Header Fields Too Large");
+        };
+        budget -= line.len() as u64;
+        if line.trim().is_empty() {
             break;
         }
         if let Some((k, v)) = line.split_once(':') {
@@ -110,8 +166,6 @@ fn respond(mut stream: TcpStream, root: &Path) -> std::io::Result<()> {
     }
     let mut parts = request_line.split_whitespace();
     let (method, target) = (parts.next().unwrap_or(""), parts.next().unwrap_or("/"));
-    let status =
-        |s: &mut TcpStream, code: &str| write!(s, "HTTP/1.1 {code}\r\nContent-Length: 0\r\nConnection: close\r\n\r\n");
     if method != "GET" && method != "HEAD" {
         return status(&mut stream, "405 Method Not Allowed");
     }
@@ -123,7 +177,7 @@ fn respond(mut stream: TcpStream, root: &Path) -> std::io::Result<()> {
     let spans = match range.as_deref() {
         None => None,
         Some(r) => match parse_ranges(r, len) {
-            Some(spans) => Some(spans),
+            Some(spans) => coalesce(spans, len),
             None => {
                 return write!(stream, "HTTP/1.1 416 Range Not Satisfiable\r\nContent-Range: bytes */{len}\r\nContent-Length: 0\r\nConnection: close\r\n\r\n");
             }
@@ -214,7 +268,7 @@ mod tests {
         std::fs::write(dir.path().join("t.bundle"), &file).unwrap();
         let answer = ask(
             dir.path(),
-            "GET /t.bundle HTTP/1.1\r\nRange: bytes=10-19,4000-,-5\r\n\r\n",
+            "GET /t.bundle HTTP/1.1\r\nRange: bytes=10-19,4000-4099,-5\r\n\r\n",
         );
         let split = answer.windows(4).position(|w| w == b"\r\n\r\n").unwrap() + 4;
         let (head, body) = (String::from_utf8_lossy(&answer[..split]).to_string(), &answer[split..]);
@@ -226,7 +280,7 @@ mod tests {
         // Each part: its Content-Range, then exactly those bytes of the file.
         let mut at = 0;
         let mut got = Vec::new();
-        for (start, end) in [(10, 19), (4000, 4999), (4995, 4999)] {
+        for (start, end) in [(10, 19), (4000, 4099), (4995, 4999)] {
             let part_head = format!("\r\n--{BOUNDARY}\r\nContent-Type: application/octet-stream\r\nContent-Range: bytes {start}-{end}/5000\r\n\r\n");
             assert_eq!(&body[at..at + part_head.len()], part_head.as_bytes());
             at += part_head.len();
@@ -244,10 +298,78 @@ mod tests {
     }
 
     #[test]
-    fn paths_stay_inside_the_root() {
-        let root = Path::new("/srv");
-        assert_eq!(resolve(root, "/a/b.js?x=1"), Some(PathBuf::from("/srv/a/b.js")));
-        assert_eq!(resolve(root, "/../etc/passwd"), None);
-        assert_eq!(resolve(root, "/%2e%2e/etc/passwd"), None);
+    fn paths_stay_inside_the_root_symlinks_included() {
+        let outside = tempfile::tempdir().unwrap();
+        std::fs::write(outside.path().join("secret.txt"), "secret").unwrap();
+        let dir = tempfile::tempdir().unwrap();
+        let root = dir.path().canonicalize().unwrap();
+        std::fs::create_dir(root.join("a")).unwrap();
+        std::fs::write(root.join("a/b.js"), "ok").unwrap();
+        std::os::unix::fs::symlink(outside.path(), root.join("out")).unwrap();
+        std::os::unix::fs::symlink(outside.path().join("secret.txt"), root.join("secret.txt")).unwrap();
+        std::os::unix::fs::symlink(root.join("a/b.js"), root.join("c.js")).unwrap();
+        assert_eq!(resolve(&root, "/a/b.js?x=1"), Some(root.join("a/b.js")));
+        assert_eq!(
+            resolve(&root, "/c.js"),
+            Some(root.join("a/b.js")),
+            "a link inside the folder is followed"
+        );
+        for refused in [
+            "/../etc/passwd",
+            "/%2e%2e/etc/passwd",
+            "/out/secret.txt",
+            "/secret.txt",
+            "/out/",
+        ] {
+            assert_eq!(resolve(&root, refused), None, "{refused}");
+        }
+        assert!(ask(&root, "GET /out/secret.txt HTTP/1.1\r\n\r\n").starts_with(b"HTTP/1.1 404"));
+    }
+
+    #[test]
+    fn overlapping_ranges_are_merged_and_never_answer_more_than_the_file() {
+        let dir = tempfile::tempdir().unwrap();
+        let file: Vec<u8> = (0..=255u8).cycle().take(1000).collect();
+        std::fs::write(dir.path().join("t.bundle"), &file).unwrap();
+        let merged = ask(
+            dir.path(),
+            "GET /t.bundle HTTP/1.1\r\nRange: bytes=100-199,0-99,150-249\r\n\r\n",
+        );
+        let head =
+            String::from_utf8_lossy(&merged[..merged.windows(4).position(|w| w == b"\r\n\r\n").unwrap()]).to_string();
+        assert!(
+            head.contains("Content-Range: bytes 0-249/1000") && head.contains("Content-Length: 250"),
+            "{head}"
+        );
+        assert!(merged.ends_with(&file[..250]));
+        // 200 copies of the whole file asked in one header: the file once, as a 200.
+        let many = format!(
+            "GET /t.bundle HTTP/1.1\r\nRange: bytes={}\r\n\r\n",
+            vec!["0-"; 200].join(",")
+        );
+        let answer = ask(dir.path(), &many);
+        assert!(answer.starts_with(b"HTTP/1.1 200 OK"));
+        assert!(String::from_utf8_lossy(&answer).contains("Content-Length: 1000\r\n"));
+        assert!(answer.ends_with(&file) && answer.len() < 1200, "{} bytes", answer.len());
+        assert_eq!(
+            coalesce(vec![(0, 9), (10, 19), (30, 39)], 100),
+            Some(vec![(0, 19), (30, 39)])
+        );
+    }
+
+    #[test]
+    fn request_heads_are_bounded() {
+        let dir = tempfile::tempdir().unwrap();
+        std::fs::write(dir.path().join("t.txt"), "x").unwrap();
+        let long_line = format!("GET /{} HTTP/1.1\r\n\r\n", "a".repeat(64 * 1024));
+        assert!(ask(dir.path(), &long_line).starts_with(b"HTTP/1.1 414"));
+        let no_newline = "G".repeat(1 << 20);
+        assert!(ask(dir.path(), &no_newline).starts_with(b"HTTP/1.1 414"));
+        let big_headers = format!(
+            "GET /t.txt HTTP/1.1\r\n{}\r\n",
+            "X-Pad: yyyyyyyyyyyyyyyyyyyyyyyy\r\n".repeat(2000)
+        );
+        assert!(ask(dir.path(), &big_headers).starts_with(b"HTTP/1.1 431"));
+        assert!(ask(dir.path(), "GET /t.txt HTTP/1.1\r\nX-Pad: y\r\n\r\n").ends_with(b"\r\n\r\nx"));
     }
 }
