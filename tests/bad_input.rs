@@ -228,6 +228,30 @@ fn csv_with_a_wrong_column_count_names_the_row() {
 }
 
 #[test]
+fn csv_rows_are_named_by_their_line_whatever_the_line_endings() {
+    let dir = tempfile::tempdir().unwrap();
+    // Row 3 has a quoted summary over two lines; row 5 (line 6) has a TRL of 12.
+    let lines = [
+        CSV_HEADER.to_string(),
+        "N1,need,标题一,概述,管道装备,130900,2027-06-30,合作开发,某公司,张三,4,7,否".into(),
+        "N2,need,标题二,\"两行{EOL}概述\",管道装备,130900,2027-06-30,合作开发,某公司,张三,4,7,否".into(),
+        "N3,need,标题三,概述,管道装备,130900,2027-06-30,合作开发,某公司,张三,4,7,否".into(),
+        "N4,need,标题四,概述,管道装备,130900,2027-06-30,合作开发,某公司,张三,4,12,否".into(),
+    ];
+    for (name, eol) in [("lf", "\n"), ("crlf", "\r\n"), ("cr", "\r")] {
+        let text: String = lines.iter().map(|l| l.replace("{EOL}", eol) + eol).collect();
+        let f = temp_file(&dir, &format!("{name}.csv"), text.as_bytes());
+        let p = problems(std::slice::from_ref(&f), None);
+        assert_eq!(p.len(), 1, "{name}: {p:?}");
+        assert!(
+            p[0].starts_with(&format!("{}:6: N4: trl_max:", f.display())),
+            "{name}: {}",
+            p[0]
+        );
+    }
+}
+
+#[test]
 fn gbk_and_bom_csv_are_detected() {
     let dir = tempfile::tempdir().unwrap();
     let text = format!("{CSV_HEADER}\nN1,need,盐碱地改良技术需求,需要耐盐作物和改土技术,现代农业,130900,2027-06-30,合作开发,某公司,张三,4,7,否\n");

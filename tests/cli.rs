@@ -395,3 +395,26 @@ fn help_shows_examples() {
     let text = String::from_utf8_lossy(&out.stdout);
     assert!(text.contains("Examples:") && text.contains("techmatch build seeds/needs.jsonl"));
 }
+
+#[test]
+fn limit_errors_name_the_flag_and_a_query_may_start_with_an_exclusion() {
+    let bundle = concat!(env!("CARGO_MANIFEST_DIR"), "/index/techmatch.bundle");
+    for args in [
+        vec!["search", bundle, "盐碱", "--limit", "0"],
+        vec!["match", bundle, "--text", "盐碱地", "--limit", "5000"],
+    ] {
+        let out = techmatch(&args);
+        let err = String::from_utf8_lossy(&out.stderr);
+        assert_eq!(out.status.code(), Some(2), "{err}");
+        assert!(
+            err.contains("'--limit <LIMIT>'") && err.contains("from 1 to 1000"),
+            "{err}"
+        );
+    }
+    let all = stdout_json(&techmatch(&["search", bundle, "盐碱", "--json"]));
+    let without = techmatch(&["search", bundle, "-地 盐碱", "--json"]);
+    assert!(without.status.success(), "{}", String::from_utf8_lossy(&without.stderr));
+    let without = stdout_json(&without);
+    let (n, m) = (all["total"].as_u64().unwrap(), without["total"].as_u64().unwrap());
+    assert!(0 < m && m < n, "盐碱 {n} records, without 地 {m}");
+}

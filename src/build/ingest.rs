@@ -265,12 +265,35 @@ pub(super) fn header_problems(name: &str, header: &[String], place: &str) -> Vec
     out
 }
 
+/// The byte offsets at which the lines of `text` start, a line ending at LF, CRLF or a lone CR:
+/// the csv crate's own line count is one short after CRLF (BurntSushi/rust-csv#395).
+fn line_starts(text: &[u8]) -> Vec<u64> {
+    let mut out = vec![0];
+    for (i, &b) in text.iter().enumerate() {
+        if b == b'\n' || (b == b'\r' && text.get(i + 1) != Some(&b'\n')) {
+            out.push(i as u64 + 1);
+        }
+    }
+    out
+}
+
 pub(super) fn read_delimited(bytes: &[u8], name: &str, delimiter: u8) -> Source {
     let at = |line: u64| Location {
         file: name.into(),
         place: line.to_string(),
     };
     let text = decode_text(bytes).map_err(|e| (at(0), e.to_string()))?;
+    let starts = line_starts(text.as_bytes());
+    // A record's position can be the end of the previous line's CRLF: its line is that of its first byte.
+    let line_of = |p: Option<&csv::Position>| {
+        p.map_or(0, |p| {
+            let skip = text.as_bytes()[p.byte() as usize..]
+                .iter()
+                .take_while(|&&b| b == b'\r' || b == b'\n')
+                .count();
+            starts.partition_point(|&s| s <= p.byte() + skip as u64) as u64
+        })
+    };
     let mut reader = csv::ReaderBuilder::new()
         .delimiter(delimiter)
         .flexible(true)
@@ -288,7 +311,7 @@ pub(super) fn read_delimited(bytes: &[u8], name: &str, delimiter: u8) -> Source 
         let rec = match rec {
             Ok(r) => r,
             Err(e) => {
-                let line = e.position().map_or(0, |p| p.line());
+                let line = line_of(e.position());
                 problems.push(Problem {
                     location: at(line),
                     id: "-".into(),
@@ -298,7 +321,7 @@ pub(super) fn read_delimited(bytes: &[u8], name: &str, delimiter: u8) -> Source 
                 continue;
             }
         };
-        let line = rec.position().map_or(0, |p| p.line());
+        let line = line_of(rec.position());
         if rec.iter().all(|c| c.trim().is_empty()) {
             continue;
         }

@@ -136,6 +136,30 @@ pub(super) fn confidentiality_report(records: &[Record]) -> String {
     format!("confidential: {}", parts.join(", "))
 }
 
+/// How long a temporary bundle of another build may go unwritten before it counts as left over
+/// from a build that was killed (a build writes its file in one go, in seconds).
+const STALE_TEMP: std::time::Duration = std::time::Duration::from_secs(600);
+
+/// Removes `.NAME.PID.tmp` files in `dir` that no build has written for [`STALE_TEMP`].
+fn remove_stale_temps(dir: &Path, name: &str) {
+    let Ok(entries) = std::fs::read_dir(dir) else { return };
+    let prefix = format!(".{name}.");
+    for entry in entries.flatten() {
+        let file = entry.file_name().to_string_lossy().into_owned();
+        let Some(pid) = file.strip_prefix(&prefix).and_then(|r| r.strip_suffix(".tmp")) else {
+            continue;
+        };
+        let idle = entry
+            .metadata()
+            .and_then(|m| m.modified())
+            .ok()
+            .and_then(|t| t.elapsed().ok());
+        if !pid.is_empty() && pid.bytes().all(|b| b.is_ascii_digit()) && idle.is_some_and(|d| d > STALE_TEMP) {
+            let _ = std::fs::remove_file(entry.path());
+        }
+    }
+}
+
 /// Writes `bytes` to `target` through a temporary file and a rename, so a reader never sees
 /// half a bundle and a failed write leaves the old one in place.
 pub fn write_atomically(target: &Path, bytes: &[u8]) -> std::io::Result<()> {
@@ -148,6 +172,7 @@ pub fn write_atomically(target: &Path, bytes: &[u8]) -> std::io::Result<()> {
         .file_name()
         .map(|n| n.to_string_lossy().into_owned())
         .unwrap_or_default();
+    remove_stale_temps(dir, &name);
     let tmp = dir.join(format!(".{name}.{}.tmp", std::process::id()));
     let written = std::fs::File::create(&tmp).and_then(|mut f| {
         f.write_all(bytes)?;
@@ -158,4 +183,47 @@ pub fn write_atomically(target: &Path, bytes: &[u8]) -> std::io::Result<()> {
         let _ = std::fs::remove_file(&tmp);
     }
     result
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_killed_builds_temporary_bundle_is_removed_by_the_next_build() {
+        let dir = tempfile::tempdir().unwrap();
+        let at = |f: &str| dir.path().join(f);
+        let hour_ago = std::time::SystemTime::now() - std::time::Duration::from_secs(3600);
+        for f in [
+            ".techmatch.bundle.4242.tmp",
+            ".techmatch.bundle.77.tmp",
+            "notes.tmp",
+            ".other.bundle.4242.tmp",
+        ] {
+            std::fs::write(at(f), b"half a bundle").unwrap();
+        }
+        for f in [".techmatch.bundle.4242.tmp", "notes.tmp", ".other.bundle.4242.tmp"] {
+            std::fs::File::options()
+                .write(true)
+                .open(at(f))
+                .unwrap()
+                .set_modified(hour_ago)
+                .unwrap();
+        }
+        write_atomically(&at("techmatch.bundle"), b"bundle").unwrap();
+        assert_eq!(std::fs::read(at("techmatch.bundle")).unwrap(), b"bundle");
+        assert!(
+            !at(".techmatch.bundle.4242.tmp").exists(),
+            "left by a killed build an hour ago"
+        );
+        assert!(
+            at(".techmatch.bundle.77.tmp").exists(),
+            "another build may be writing it now"
+        );
+        assert!(
+            at("notes.tmp").exists() && at(".other.bundle.4242.tmp").exists(),
+            "not techmatch's"
+        );
+        assert_eq!(std::fs::read_dir(dir.path()).unwrap().count(), 4);
+    }
 }

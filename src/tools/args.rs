@@ -40,7 +40,8 @@ pub enum Command {
     /// Full-text search with filters.
     Search {
         bundle: PathBuf,
-        #[arg(default_value = "")]
+        /// Words to find; `-word` leaves out records holding it (first too: `search B '-旧 盐碱地'`).
+        #[arg(default_value = "", allow_hyphen_values = true)]
         query: String,
         /// need, challenge, needs (both) or result.
         #[arg(long)]
@@ -94,7 +95,7 @@ pub enum Command {
         /// Where to write the TREC run file.
         #[arg(long)]
         run: Option<PathBuf>,
-        #[arg(long, default_value_t = 100)]
+        #[arg(long, default_value_t = 100, value_parser = limit)]
         limit: usize,
         /// Query variant to compare: score CJK unigrams too (default) or bigrams only.
         #[arg(long, value_enum, default_value_t = Variant::UniBi)]
@@ -123,7 +124,8 @@ pub enum Command {
 /// How many answers, as of which day, in which form.
 #[derive(clap::Args)]
 pub struct Answer {
-    #[arg(long, default_value_t = 10)]
+    /// Hits per page, 1 to 1000.
+    #[arg(long, default_value_t = 10, value_parser = limit)]
     pub limit: usize,
     /// Today's date, for open/expired (YYYY-MM-DD; default: the clock).
     #[arg(long)]
@@ -154,4 +156,13 @@ pub enum Mode {
 pub enum Variant {
     UniBi,
     Bi,
+}
+
+/// `--limit`: a page size the engine answers (1 to [`crate::engine::MAX_PAGE_SIZE`]).
+fn limit(s: &str) -> Result<usize, String> {
+    let max = crate::engine::MAX_PAGE_SIZE;
+    match s.parse::<usize>() {
+        Ok(n) if (1..=max).contains(&n) => Ok(n),
+        _ => Err(format!("must be a whole number from 1 to {max}")),
+    }
 }
