@@ -410,3 +410,46 @@ fn mapping_files_are_checked_on_load() {
         .to_string()
         .contains("give a column or a value"));
 }
+
+#[test]
+fn an_xlsx_cell_of_the_wrong_type_is_one_problem() {
+    use rust_xlsxwriter::Workbook;
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("results.xlsx");
+    let mut wb = Workbook::new();
+    let ws = wb.add_worksheet();
+    let header = [
+        "id",
+        "kind",
+        "title",
+        "summary",
+        "industries",
+        "trl",
+        "result_type",
+        "transfer_modes",
+        "holder",
+    ];
+    let row = [
+        "R1",
+        "result",
+        "激光熔覆",
+        "激光熔覆修复技术",
+        "激光及智能装备制造",
+        "高",
+        "专利",
+        "转让",
+        "某大学",
+    ];
+    for (c, (h, v)) in header.iter().zip(row).enumerate() {
+        ws.write_string(0, c as u16, *h).unwrap();
+        ws.write_string(1, c as u16, v).unwrap();
+    }
+    wb.save(&path).unwrap();
+    let p = problems(std::slice::from_ref(&path), None);
+    let about: Vec<&String> = p.iter().filter(|m| m.contains(": R1: trl: ")).collect();
+    assert_eq!(about.len(), 1, "{p:#?}");
+    assert!(
+        about[0].ends_with("TRL must be a whole number from 1 to 9, found \"高\""),
+        "{p:#?}"
+    );
+}

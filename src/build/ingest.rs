@@ -108,25 +108,24 @@ pub fn read_file(path: &Path, mapping: Option<&Mapping>) -> Ingested {
             Some(m) => m.apply(&row),
             None => row,
         };
+        // A cell that cannot be read as its field's type is taken out and named once, by the
+        // validator (not again as a missing field).
+        let mut invalid = BTreeMap::new();
         if tabular {
-            let mut bad = Vec::new();
             for (k, v) in fields.iter_mut() {
                 if let Err(e) = coerce(k, v) {
-                    bad.push((k.clone(), e.to_string()));
+                    invalid.insert(k.clone(), e.to_string());
                 }
             }
-            for (k, reason) in bad {
-                fields.remove(&k);
-                let id = fields.get("id").and_then(Value::as_str).unwrap_or("-").to_string();
-                out.problems.push(Problem {
-                    location: location.clone(),
-                    id,
-                    field: k,
-                    reason,
-                });
+            for k in invalid.keys() {
+                fields.remove(k);
             }
         }
-        out.records.push(RawRecord { location, fields });
+        out.records.push(RawRecord {
+            location,
+            fields,
+            invalid,
+        });
     }
     out
 }

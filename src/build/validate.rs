@@ -44,6 +44,8 @@ impl fmt::Display for Problem {
 pub struct RawRecord {
     pub location: Location,
     pub fields: Map<String, Value>,
+    /// Fields whose value could not be read as their type, taken out of `fields`, with the reason.
+    pub invalid: BTreeMap<String, String>,
 }
 
 /// The text limits of the schema, in characters of Chinese text; English gets [`EN_FACTOR`]×.
@@ -137,8 +139,9 @@ impl Validator {
         let mut c = Checker {
             map: &raw.fields,
             allow_missing: &self.allow_missing,
+            invalid: &raw.invalid,
             limits: &self.limits,
-            problems: Vec::new(),
+            problems: raw.invalid.iter().map(|(k, r)| (k.clone(), r.clone())).collect(),
             lang_factor: 1,
         };
         let id = c.id();
@@ -176,6 +179,7 @@ impl Validator {
 pub(super) struct Checker<'a> {
     pub(super) map: &'a Map<String, Value>,
     allow_missing: &'a BTreeSet<String>,
+    invalid: &'a BTreeMap<String, String>,
     limits: &'a BTreeMap<String, usize>,
     problems: Vec<(String, String)>,
     pub(super) lang_factor: usize,
@@ -216,7 +220,7 @@ impl<'a> Checker<'a> {
     }
 
     pub(super) fn missing(&mut self, field: &str, required: bool) {
-        if required && !self.allow_missing.contains(field) {
+        if required && !self.allow_missing.contains(field) && !self.invalid.contains_key(field) {
             self.problem(field, "required field is missing");
         }
     }
