@@ -8,6 +8,7 @@ use std::time::Instant;
 
 use clap::Parser;
 use tantivy::directory::OwnedBytes;
+use techmatch::build::ingest;
 use techmatch::build::mapping::Mapping;
 use techmatch::build::pipeline;
 use techmatch::bundle::{self, Bundle};
@@ -280,14 +281,26 @@ fn open_bundle(path: &Path) -> Result<Engine, Failure> {
 fn build(inputs: &[PathBuf], out: &Path, maps: &[String], skip_invalid: bool) -> Result<(), Failure> {
     let started = Instant::now();
     let mappings = load_mappings(inputs, maps)?;
-    let sources: Vec<pipeline::Source> = inputs
-        .iter()
-        .zip(&mappings)
-        .map(|(path, m)| pipeline::Source {
-            path: path.clone(),
+    // A folder stands for the input files inside it, each with the folder's mapping.
+    let mut sources: Vec<pipeline::Source> = Vec::new();
+    for (path, m) in inputs.iter().zip(&mappings) {
+        let files = if path.is_dir() {
+            let files = ingest::files_in(path).map_err(|e| Failure(2, format!("{}: {e}", path.display())))?;
+            if files.is_empty() {
+                return Err(Failure(
+                    2,
+                    format!("{}: no .json, .jsonl, .csv, .tsv or .xlsx file inside", path.display()),
+                ));
+            }
+            files
+        } else {
+            vec![path.clone()]
+        };
+        sources.extend(files.into_iter().map(|path| pipeline::Source {
+            path,
             mapping: m.as_ref(),
-        })
-        .collect();
+        }));
+    }
     let bar = indicatif::ProgressBar::hidden();
     let built = pipeline::build_sources(&sources, &|total, done| {
         if total > 2000 && std::io::stderr().is_terminal() && bar.is_hidden() {

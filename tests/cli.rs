@@ -418,3 +418,28 @@ fn limit_errors_name_the_flag_and_a_query_may_start_with_an_exclusion() {
     let (n, m) = (all["total"].as_u64().unwrap(), without["total"].as_u64().unwrap());
     assert!(0 < m && m < n, "盐碱 {n} records, without 地 {m}");
 }
+
+#[test]
+fn a_folder_builds_from_the_input_files_inside_it_sorted() {
+    let root = Path::new(env!("CARGO_MANIFEST_DIR"));
+    let dir = tempfile::tempdir().unwrap();
+    let inputs = dir.path().join("portal");
+    std::fs::create_dir(&inputs).unwrap();
+    std::fs::copy(root.join("seeds/results.jsonl"), inputs.join("results.jsonl")).unwrap();
+    std::fs::copy(root.join("seeds/needs.jsonl"), inputs.join("needs.jsonl")).unwrap();
+    std::fs::write(inputs.join("README.txt"), "not an input").unwrap();
+    std::fs::write(inputs.join(".needs.jsonl.swp"), "an editor's").unwrap();
+    let out = dir.path().join("out");
+    let built = techmatch(&["build", p(&inputs), "--out", p(&out)]);
+    assert!(built.status.success(), "{}", String::from_utf8_lossy(&built.stderr));
+    assert_eq!(
+        std::fs::read(out.join("techmatch.bundle")).unwrap(),
+        std::fs::read(root.join("index/techmatch.bundle")).unwrap(),
+        "the same bundle as from seeds/needs.jsonl seeds/results.jsonl"
+    );
+    let empty = dir.path().join("empty");
+    std::fs::create_dir(&empty).unwrap();
+    let refused = techmatch(&["build", p(&empty), "--out", p(&out)]);
+    assert_eq!(refused.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&refused.stderr).contains("no .json, .jsonl, .csv, .tsv or .xlsx file inside"));
+}

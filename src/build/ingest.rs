@@ -34,6 +34,32 @@ impl Ingested {
     }
 }
 
+/// The extensions [`read_file`] reads.
+const INPUT_EXTENSIONS: [&str; 9] = ["json", "jsonl", "ndjson", "csv", "tsv", "xlsx", "xlsm", "xls", "ods"];
+
+/// The input files inside a folder: those with an extension [`read_file`] reads, hidden files and
+/// subfolders left out, sorted by name so that a build is the same on every machine.
+pub fn files_in(dir: &Path) -> std::io::Result<Vec<std::path::PathBuf>> {
+    let mut out = Vec::new();
+    for entry in std::fs::read_dir(dir)? {
+        let path = entry?.path();
+        let hidden = path
+            .file_name()
+            .and_then(|n| n.to_str())
+            .is_none_or(|n| n.starts_with('.'));
+        let ext = path
+            .extension()
+            .and_then(|e| e.to_str())
+            .unwrap_or("")
+            .to_ascii_lowercase();
+        if !hidden && path.is_file() && INPUT_EXTENSIONS.contains(&ext.as_str()) {
+            out.push(path);
+        }
+    }
+    out.sort();
+    Ok(out)
+}
+
 /// Reads one input file (format by extension; `.json` may hold an array or JSON lines).
 pub fn read_file(path: &Path, mapping: Option<&Mapping>) -> Ingested {
     let name = path.display().to_string();

@@ -24,7 +24,8 @@ pub const EXAMPLES: &str = "Examples:
 pub enum Command {
     /// Validate input files and write DIR/techmatch.bundle.
     Build {
-        /// JSON, JSONL, CSV/TSV (UTF-8, UTF-16 or GBK) or XLSX files.
+        /// JSON, JSONL, CSV/TSV (UTF-8, UTF-16 or GBK) or XLSX files, or folders of them (the files
+        /// inside, sorted by name; `--map FOLDER=MAP` maps them all).
         #[arg(required = true)]
         inputs: Vec<PathBuf>,
         #[arg(long)]
