@@ -4,6 +4,7 @@ import { spawn } from "node:child_process";
 import fs from "node:fs";
 import path from "node:path";
 
+import { FLAGS } from "../../bench/lib/browser-kit.mjs";
 import { CLI, ROOT, chromium, cli, launchChromium, seedBundle, tmpdir } from "./helpers.mjs";
 
 export const { executable, playwright, skip } = await chromium();
@@ -72,15 +73,7 @@ export async function withBrowser(
   const { base, data, server } = await serveWww({ "techmatch.bundle": bundle, ...extra });
   let browser;
   try {
-    browser = await launchChromium(playwright, executable, [
-      "--headless",
-      "--no-sandbox",
-      "--disable-gpu",
-      "--disable-background-networking",
-      "--disable-component-update",
-      "--no-first-run",
-      "--disable-sync",
-    ]);
+    browser = await launchChromium(playwright, executable, FLAGS);
     const context = await browser.newContext({ acceptDownloads: true, viewport });
     const page = await context.newPage();
     const problems = [];

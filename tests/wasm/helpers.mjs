@@ -7,6 +7,8 @@ import os from "node:os";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
 
+import { CHROMIUM } from "../../bench/lib/browser-kit.mjs";
+
 export const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "../..");
 export const CLI = process.env.TECHMATCH_BIN || path.join(ROOT, "target/release/techmatch");
 export const CSL = path.resolve(ROOT, "../shared/data/csl");
@@ -113,15 +115,9 @@ export function diff(a, b, at = "$") {
   return Object.is(a, b) ? null : `${at}: ${JSON.stringify(a)} ≠ ${JSON.stringify(b)}`;
 }
 
-/** Chromium and playwright-core for the browser tests, or why those tests are skipped (CHROMIUM=/path chooses). */
+/** Chromium (bench/lib/browser-kit's CHROMIUM) and playwright-core for the browser tests, or why those tests are skipped (CHROMIUM=/path chooses). */
 export async function chromium() {
-  const executable = [
-    process.env.CHROMIUM,
-    "/usr/lib/chromium/chromium",
-    "/usr/bin/chromium",
-    "/usr/bin/chromium-browser",
-    "/usr/bin/google-chrome",
-  ].find((p) => p && fs.existsSync(p));
+  const executable = CHROMIUM;
   const playwright = await import("playwright-core").catch(() => null);
   const skip = !executable
     ? "no Chromium found (set CHROMIUM)"
