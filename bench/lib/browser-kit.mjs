@@ -81,16 +81,34 @@ export function parseRanges(header, len) {
 }
 
 /**
+ * The ranges to answer for what was asked, as `techmatch serve` (src/tools/serve.rs `coalesce`) and
+ * nginx pick them: sorted, overlapping and adjacent ones merged; null (send the whole file) when the
+ * asked ranges add up to more than the file.
+ */
+export function coalesce(spans, len) {
+  if (spans.reduce((n, [s, e]) => n + e + 1 - s, 0) > len) return null;
+  const out = [];
+  for (const [s, e] of [...spans].sort((a, b) => a[0] - b[0] || a[1] - b[1])) {
+    const last = out.at(-1);
+    if (last && s <= last[1] + 1) last[1] = Math.max(last[1], e);
+    else out.push([s, e]);
+  }
+  return out;
+}
+
+/**
  * A static host's answer to `Range` on a file of `body` bytes, as `techmatch serve` (and nginx) give
- * it: one range → 206 with Content-Range; several → one 206 multipart/byteranges response; none
+ * it: ranges coalesced (see coalesce; 200 with the whole file when they add up to more); one range → 206 with Content-Range; several → one 206 multipart/byteranges response; none
  * satisfiable → 416. No Range header → null (the whole file). Returns {status, headers, body,
  * payload} (payload: the file bytes it carries).
  */
 export function rangeReply(header, body, type = "application/octet-stream") {
   if (header === undefined || header === null) return null;
-  const spans = parseRanges(header, body.length);
-  if (!spans)
+  const asked = parseRanges(header, body.length);
+  if (!asked)
     return { status: 416, headers: { "Content-Range": `bytes */${body.length}` }, body: Buffer.alloc(0), payload: 0 };
+  const spans = coalesce(asked, body.length);
+  if (!spans) return { status: 200, headers: {}, body, payload: body.length };
   const payload = spans.reduce((n, [s, e]) => n + e + 1 - s, 0);
   if (spans.length === 1) {
     const [[s, e]] = spans;
