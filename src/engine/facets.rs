@@ -1,11 +1,14 @@
 //! Facets: counts of tag values over the matching documents, read from the fast columns.
 
 use crate::engine::Facets;
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, HashMap};
+use std::sync::Arc;
 use tantivy::collector::{Collector, SegmentCollector};
 use tantivy::columnar::{RowId, StrColumn};
 use tantivy::error::DataCorruption;
-use tantivy::{DocId, Score, SegmentReader};
+use tantivy::index::SegmentId;
+use tantivy::query::{BitSetDocSet, ConstScorer, EmptyScorer, EnableScoring, Explanation, Query, Scorer, Weight};
+use tantivy::{BitSet, DocId, Score, SegmentReader};
 
 /// Counts tag values of the matching documents, per field, from the fast columns.
 pub(super) struct FacetCounts {
@@ -127,5 +130,78 @@ impl SegmentCollector for SegmentFacetCounts {
             out.insert(name.to_string(), values);
         }
         out
+    }
+}
+
+/// The documents a query matches, per segment, collected once without scoring: the disjunctive
+/// counts of the filtered fields then intersect the other filters with them instead of running the
+/// text query again for each field.
+pub(super) struct MatchedDocs;
+
+/// One segment's matching documents.
+pub(super) struct SegmentMatchedDocs {
+    segment: SegmentId,
+    docs: BitSet,
+}
+
+impl Collector for MatchedDocs {
+    type Fruit = MatchedQuery;
+    type Child = SegmentMatchedDocs;
+
+    fn for_segment(&self, _ord: u32, segment: &SegmentReader) -> tantivy::Result<SegmentMatchedDocs> {
+        Ok(SegmentMatchedDocs {
+            segment: segment.segment_id(),
+            docs: BitSet::with_max_value(segment.max_doc()),
+        })
+    }
+
+    fn requires_scoring(&self) -> bool {
+        false
+    }
+
+    fn merge_fruits(&self, fruits: Vec<Vec<(SegmentId, BitSet)>>) -> tantivy::Result<MatchedQuery> {
+        Ok(MatchedQuery(Arc::new(fruits.into_iter().flatten().collect())))
+    }
+}
+
+impl SegmentCollector for SegmentMatchedDocs {
+    type Fruit = Vec<(SegmentId, BitSet)>;
+
+    fn collect(&mut self, doc: DocId, _score: Score) {
+        if doc < self.docs.max_value() {
+            self.docs.insert(doc);
+        }
+    }
+
+    fn harvest(self) -> Self::Fruit {
+        vec![(self.segment, self.docs)]
+    }
+}
+
+/// A query matching the documents [`MatchedDocs`] collected, each with score 1.
+#[derive(Clone, Debug)]
+pub(super) struct MatchedQuery(Arc<HashMap<SegmentId, BitSet>>);
+
+impl Query for MatchedQuery {
+    fn weight(&self, _: EnableScoring<'_>) -> tantivy::Result<Box<dyn Weight>> {
+        Ok(Box::new(self.clone()))
+    }
+}
+
+impl Weight for MatchedQuery {
+    fn scorer(&self, reader: &SegmentReader, boost: Score) -> tantivy::Result<Box<dyn Scorer>> {
+        Ok(match self.0.get(&reader.segment_id()) {
+            Some(docs) => Box::new(ConstScorer::new(BitSetDocSet::from(docs.clone()), boost)),
+            None => Box::new(EmptyScorer),
+        })
+    }
+
+    fn explain(&self, reader: &SegmentReader, doc: DocId) -> tantivy::Result<Explanation> {
+        match self.0.get(&reader.segment_id()) {
+            Some(docs) if doc < docs.max_value() && docs.contains(doc) => Ok(Explanation::new("matched", 1.0)),
+            _ => Err(tantivy::TantivyError::InvalidArgument(format!(
+                "document {doc} does not match"
+            ))),
+        }
     }
 }

@@ -8,7 +8,7 @@
 //! columns — and only the hits shown are read from the stored records, so a lazily loaded bundle
 //! fetches a tenth of the records it would otherwise.
 
-use super::request::today;
+use super::request::{check_match, today};
 use crate::core::record::{Kind, PublicRecord};
 use crate::core::taxonomy;
 use crate::core::tokenize;
@@ -35,6 +35,12 @@ pub(super) struct SourceTerm {
     pub(super) weight: f32,
 }
 
+/// `values` in their order, each once.
+fn folded(values: impl Iterator<Item = String>) -> Vec<String> {
+    let mut seen = HashSet::new();
+    values.filter(|v| seen.insert(v.clone())).collect()
+}
+
 /// The source of a free-text match as a record, so both cases share one code path.
 pub(super) fn free_source(text: &str, tags: &MatchTags) -> Result<PublicRecord, Error> {
     let side = match tags.side.as_deref() {
@@ -54,16 +60,16 @@ pub(super) fn free_source(text: &str, tags: &MatchTags) -> Result<PublicRecord, 
     let region = tags.region.as_deref().filter(|r| taxonomy::province(r).is_some());
     Ok(PublicRecord {
         kind: side.as_str().into(),
-        summary: text.chars().take(crate::engine::MAX_QUERY_CHARS * 4).collect(),
-        industries: tags
-            .industries
-            .iter()
-            .map(|i| taxonomy::industry(i).map_or_else(|| i.clone(), str::to_string))
-            .collect(),
-        fields: tags.fields.clone(),
+        summary: text.to_string(),
+        industries: folded(
+            tags.industries
+                .iter()
+                .map(|i| taxonomy::industry(i).map_or_else(|| i.clone(), str::to_string)),
+        ),
+        fields: folded(tags.fields.iter().cloned()),
         trl_min: tags.trl_min,
         trl_max: tags.trl_max.or(tags.trl_min),
-        modes: tags.modes.clone(),
+        modes: folded(tags.modes.iter().cloned()),
         region: region.map(taxonomy::city_code),
         province: region.and_then(taxonomy::province).map(str::to_string),
         deadline: tags.deadline.clone(),
@@ -75,13 +81,7 @@ impl Engine {
     /// Ranks the other side for a record id or a free-text source. The engine remembers its recent
     /// matches: the same match again is answered at once.
     pub fn match_records(&self, req: &MatchRequest) -> Result<MatchResponse, Error> {
-        if req.size == 0 || req.size > crate::engine::MAX_PAGE_SIZE {
-            return Err(Error::Request(format!(
-                "size: must be from 1 to {}, found {}",
-                crate::engine::MAX_PAGE_SIZE,
-                req.size
-            )));
-        }
+        check_match(req)?;
         let today = today(req.today.as_deref())?;
         let key = (
             MatchRequest {
@@ -138,6 +138,9 @@ impl Engine {
     /// posting lists and columns, the stored records of the hits — going on past missing blocks,
     /// so that a lazy bundle fetches them in a few rounds (see [`Engine::planned`]).
     pub fn warm_match(&self, req: &MatchRequest) {
+        if check_match(req).is_err() {
+            return;
+        }
         let source = match (&req.id, &req.text) {
             (Some(id), None) => self.get(id).ok().flatten(),
             (None, Some(text)) => free_source(text, &req.tags).ok(),

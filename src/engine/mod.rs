@@ -28,7 +28,8 @@ mod stored;
 pub use query::{QueryOptions, MAX_SUBSTRING_WORDS};
 pub use request::{
     request_from_json, Facets, Hit, MatchHit, MatchRequest, MatchResponse, MatchTags, Planned, Reason, SearchRequest,
-    SearchResponse, Sort, Stats, TrlRange, MAX_PAGE_SIZE, MAX_QUERY_CHARS,
+    SearchResponse, Sort, Stats, TrlRange, MAX_MATCH_CHARS, MAX_PAGE_SIZE, MAX_QUERY_CHARS, MAX_QUERY_WORDS,
+    MAX_TAG_VALUES, MAX_VALUE_CHARS,
 };
 
 use crate::bundle::{BlockCache, Bundle, Header, Transfer};

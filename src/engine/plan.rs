@@ -1,7 +1,7 @@
 //! Lazy planning: what a request on a lazily opened bundle must fetch before it can be answered.
 
 use crate::engine::query::parse_query;
-use crate::engine::request::today;
+use crate::engine::request::{page_offset, today};
 use crate::engine::Engine;
 use crate::engine::Planned;
 use crate::engine::SearchRequest;
@@ -79,7 +79,7 @@ impl Engine {
 
     /// The terms a search will look up, warmed (see [`Engine::warm_terms`]).
     pub fn warm_search(&self, req: &SearchRequest) {
-        if self.remembers(req) {
+        if page_offset(req).is_err() || self.remembers(req) {
             return;
         }
         let parsed = parse_query(&req.q);

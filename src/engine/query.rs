@@ -4,9 +4,8 @@ use crate::core::schema::{TAG_FIELDS, TEXT_FIELDS};
 use crate::core::tokenize::{self, Term as Token};
 use crate::engine::Engine;
 use crate::engine::SearchRequest;
-use crate::engine::MAX_QUERY_CHARS;
 use crate::Error;
-use std::collections::HashSet;
+use std::collections::{BTreeSet, HashSet};
 use std::ops::Bound;
 use tantivy::query::{
     AllQuery, BooleanQuery, BoostQuery, ConstScoreQuery, Occur, PhraseQuery, Query, RangeQuery, TermQuery,
@@ -60,9 +59,8 @@ pub(crate) struct ParsedQuery {
 
 /// Splits query text into free words, `"phrases"` and `-exclusions`.
 pub(crate) fn parse_query(q: &str) -> ParsedQuery {
-    let q: String = q.chars().take(MAX_QUERY_CHARS).collect();
     let mut out = ParsedQuery::default();
-    let mut rest = q.as_str();
+    let mut rest = q;
     loop {
         rest = rest.trim_start();
         if rest.is_empty() {
@@ -224,6 +222,8 @@ impl Engine {
     pub(super) fn tag_query(&self, field: Field, values: &[String]) -> Box<dyn Query> {
         let any = values
             .iter()
+            .collect::<BTreeSet<_>>()
+            .into_iter()
             .map(|v| {
                 (
                     Occur::Should,

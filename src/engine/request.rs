@@ -1,16 +1,29 @@
 //! Requests and answers: what a broker asks of the engine and what it gets back, for search and matching alike.
 
 use crate::core::record::parse_date;
+use crate::engine::query::parse_query;
 use crate::Error;
 use serde::{Deserialize, Serialize};
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, BTreeSet};
 use std::ops::Range;
 
 /// Largest page a query may ask for.
 pub const MAX_PAGE_SIZE: usize = 1000;
 
-/// Longest query text accepted (characters); longer input is cut, not rejected.
+/// Longest query text accepted (characters).
 pub const MAX_QUERY_CHARS: usize = 2000;
+
+/// Most words (free words, phrases and exclusions together) in one query.
+pub const MAX_QUERY_WORDS: usize = 64;
+
+/// Most distinct values of one tag filter, and of one tag list of a match (duplicates are folded).
+pub const MAX_TAG_VALUES: usize = 100;
+
+/// Longest tag value, record id, date or kind in a request (characters).
+pub const MAX_VALUE_CHARS: usize = 200;
+
+/// Longest free text to match (characters): a need or result pasted whole.
+pub const MAX_MATCH_CHARS: usize = 8000;
 
 /// How results are ordered.
 #[cfg_attr(target_arch = "wasm32", derive(tsify_next::Tsify), tsify(hashmap_as_object))]
@@ -132,19 +145,97 @@ pub enum Planned<T> {
     Fetch(Vec<Range<u64>>),
 }
 
-/// The offset of a request's page, after checking its size and page number.
-pub(super) fn page_offset(req: &SearchRequest) -> Result<usize, Error> {
-    if req.size == 0 || req.size > MAX_PAGE_SIZE {
+/// `Err` naming `field` when `text` is longer than `max` characters.
+fn check_chars(field: &str, text: &str, max: usize) -> Result<(), Error> {
+    match text.chars().nth(max) {
+        Some(_) => Err(Error::Request(format!(
+            "{field}: at most {max} characters, found {}",
+            text.chars().count()
+        ))),
+        None => Ok(()),
+    }
+}
+
+/// `Err` naming `field` when `values` hold more than [`MAX_TAG_VALUES`] distinct values or one
+/// longer than [`MAX_VALUE_CHARS`].
+fn check_values(field: &str, values: &[String]) -> Result<(), Error> {
+    for v in values {
+        check_chars(field, v, MAX_VALUE_CHARS)?;
+    }
+    let distinct = values.iter().collect::<BTreeSet<_>>().len();
+    if distinct > MAX_TAG_VALUES {
         return Err(Error::Request(format!(
-            "size: must be from 1 to {MAX_PAGE_SIZE}, found {}",
-            req.size
+            "{field}: at most {MAX_TAG_VALUES} different values, found {distinct}"
         )));
+    }
+    Ok(())
+}
+
+/// `Err` unless `size` is from 1 to [`MAX_PAGE_SIZE`].
+pub(super) fn check_size(size: usize) -> Result<(), Error> {
+    if size == 0 || size > MAX_PAGE_SIZE {
+        return Err(Error::Request(format!(
+            "size: must be from 1 to {MAX_PAGE_SIZE}, found {size}"
+        )));
+    }
+    Ok(())
+}
+
+/// `Err` naming `q` when a query text is longer than [`MAX_QUERY_CHARS`] or has more than
+/// [`MAX_QUERY_WORDS`] words.
+pub(super) fn check_query(q: &str) -> Result<(), Error> {
+    check_chars("q", q, MAX_QUERY_CHARS)?;
+    let parsed = parse_query(q);
+    let words = parsed.free.len() + parsed.phrases.len() + parsed.excluded.len();
+    if words > MAX_QUERY_WORDS {
+        return Err(Error::Request(format!(
+            "q: at most {MAX_QUERY_WORDS} words, found {words}"
+        )));
+    }
+    Ok(())
+}
+
+/// The offset of a request's page, after checking every field against its bound (the size, the
+/// page, the query's characters and words, the filters' values).
+pub(super) fn page_offset(req: &SearchRequest) -> Result<usize, Error> {
+    check_size(req.size)?;
+    check_query(&req.q)?;
+    for (field, values) in &req.filters {
+        check_chars("filters", field, MAX_VALUE_CHARS)?;
+        check_values(&format!("filters.{field}"), values)?;
+    }
+    for (field, value) in [("kind", &req.kind), ("today", &req.today)] {
+        check_chars(field, value.as_deref().unwrap_or_default(), MAX_VALUE_CHARS)?;
     }
     let page = req.page.max(1);
     (page - 1)
         .checked_mul(req.size)
         .filter(|o| *o < u32::MAX as usize)
         .ok_or_else(|| Error::Request(format!("page {page} is out of range")))
+}
+
+/// `Err` naming the field of a match request that is over its bound (size, id, text, tags).
+pub(super) fn check_match(req: &MatchRequest) -> Result<(), Error> {
+    check_size(req.size)?;
+    check_chars("text", req.text.as_deref().unwrap_or_default(), MAX_MATCH_CHARS)?;
+    let t = &req.tags;
+    for (field, value) in [
+        ("id", &req.id),
+        ("today", &req.today),
+        ("tags.side", &t.side),
+        ("tags.region", &t.region),
+        ("tags.deadline", &t.deadline),
+    ] {
+        check_chars(field, value.as_deref().unwrap_or_default(), MAX_VALUE_CHARS)?;
+    }
+    for (field, values) in [
+        ("tags.industries", &t.industries),
+        ("tags.fields", &t.fields),
+        ("tags.modes", &t.modes),
+    ] {
+        check_values(field, values)?;
+    }
+    Ok(())
 }
 
 /// Today as days since 1970, from a request or the clock.

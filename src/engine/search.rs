@@ -1,14 +1,14 @@
 //! Search: ranks, counts and pages the records that answer a request.
 
 use crate::core::schema::TAG_FIELDS;
-use crate::engine::facets::FacetCounts;
+use crate::engine::facets::{FacetCounts, MatchedDocs};
 use crate::engine::query::parse_query;
 use crate::engine::recent::Counted;
 use crate::engine::recent::Page;
 use crate::engine::recent::SearchKey;
 use crate::engine::recent::REMEMBERED_PAGES;
-use crate::engine::request::page_offset;
 use crate::engine::request::today;
+use crate::engine::request::{check_query, page_offset};
 use crate::engine::snippet::highlight_terms;
 use crate::engine::snippet::matching_spans;
 use crate::engine::snippet::snippet;
@@ -212,13 +212,20 @@ impl Engine {
         };
         let counted = match counts {
             Some((total, mut facets)) => {
+                // Each filtered field is counted over the text's matches and the other filters;
+                // with two or more, the text's matches are collected once for all of them.
+                let matched = match &text {
+                    Some(text) if filtered_fields.len() > 1 => Some(s.search(text.as_ref(), &MatchedDocs)?),
+                    _ => None,
+                };
+                let text = matched.as_ref().map_or(text.as_deref(), |m| Some(m as &dyn Query));
                 for field in filtered_fields {
                     let others: Vec<&dyn Query> = filters
                         .iter()
                         .filter(|(n, _)| *n != field)
                         .map(|(_, q)| q.as_ref())
                         .collect();
-                    let q = Self::combine(text.as_deref(), &others);
+                    let q = Self::combine(text, &others);
                     facets.extend(s.search(q.as_ref(), &FacetCounts { fields: vec![field] })?);
                 }
                 Some(Counted {
@@ -251,6 +258,7 @@ impl Engine {
 
     /// Top ids for a plain query, for `eval`: no filters, no snippets; partial answers as `search`.
     pub fn rank(&self, q: &str, limit: usize) -> Result<Vec<(String, f32)>, Error> {
+        check_query(q)?;
         let parsed = parse_query(q);
         let mut top = Vec::new();
         for min_match in [self.options.min_match, 0.0] {

@@ -196,7 +196,10 @@ class TechMatch extends HTMLElement {
     const els = (this._els = {});
     els.root = h("div", { cls: "root", part: "root" });
     els.form = h("form", { cls: "searchbar", part: "searchbar", attrs: { role: "search" } });
-    els.input = h("input", { part: "input", attrs: { type: "search", autocomplete: "off", enterkeyhint: "search" } });
+    els.input = h("input", {
+      part: "input",
+      attrs: { type: "search", autocomplete: "off", enterkeyhint: "search", maxlength: "2000" },
+    });
     els.searchBtn = h("button", { cls: "btn primary", part: "button", attrs: { type: "submit" } });
     els.saveBtn = button("save-search");
     els.saveBtn.addEventListener("click", () => this._saved.save());
