@@ -3,6 +3,9 @@
 # the WASM engine under node and in headless Chromium (including native/WASM parity on the CSL
 # benchmark). Installs what it needs: the wasm32 target and wasm-bindgen-cli (via build-wasm.sh), npm
 # packages, Debian's chromium and a Chinese font. Prints how long each step took.
+#
+# The WASM engine builds in the background while the Rust tests build and run: its one-codegen-unit
+# build is mostly one core's work, the tests use both. Its log is target/build-wasm.log.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -15,29 +18,46 @@ step "Style: cargo fmt --check, prettier --check (www/, tests/wasm/, bench/)"
 cargo fmt --check
 npm install --no-audit --no-fund --loglevel=error
 npx prettier --check --log-level warn .
+if ! rustup target list --installed | grep -qx wasm32-unknown-unknown; then
+  rustup target add wasm32-unknown-unknown
+fi
+
+step "WASM engine: build started in the background (target/build-wasm.log)"
+mkdir -p target
+bash scripts/build-wasm.sh >target/build-wasm.log 2>&1 &
+wasm_job=$!
+
+step "Chromium and a Chinese font, in the background (target/apt.log)"
+# A Chinese font so the widget's screenshots show characters, not boxes.
+browser_job=
+if ! command -v chromium >/dev/null || ! fc-list :lang=zh 2>/dev/null | grep -q .; then
+  if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null; then
+    (apt-get update -qq && apt-get install -y -qq chromium chromium-driver fonts-wqy-zenhei) >target/apt.log 2>&1 &
+    browser_job=$!
+  else
+    echo "test.sh: the browser tests need: sudo apt-get install chromium chromium-driver fonts-wqy-zenhei" >&2
+    exit 1
+  fi
+fi
 
 step "Rust: unit and integration tests"
 cargo test --all-targets
 
 step "Lints: cargo clippy, native and wasm32"
-if ! rustup target list --installed | grep -qx wasm32-unknown-unknown; then
-  rustup target add wasm32-unknown-unknown
-fi
 cargo clippy --all-targets -- -D warnings
 cargo clippy --lib --no-default-features --target wasm32-unknown-unknown -- -D warnings
 
-step "WASM engine: build (the core compiled for wasm32-unknown-unknown)"
-bash scripts/build-wasm.sh
-
-step "Chromium and a Chinese font"
-# A Chinese font so the widget's screenshots show characters, not boxes.
-if ! command -v chromium >/dev/null || ! fc-list :lang=zh 2>/dev/null | grep -q .; then
-  if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null; then
-    apt-get update -qq && apt-get install -y -qq chromium chromium-driver fonts-wqy-zenhei >/dev/null
-  else
-    echo "test.sh: the browser tests need: sudo apt-get install chromium chromium-driver fonts-wqy-zenhei" >&2
-    exit 1
-  fi
+step "WASM engine: waiting for the background build"
+if ! wait "$wasm_job"; then
+  cat target/build-wasm.log >&2
+  echo "test.sh: scripts/build-wasm.sh failed" >&2
+  exit 1
+fi
+grep '^build-wasm:' target/build-wasm.log
+if [ -n "$browser_job" ] && ! wait "$browser_job"; then
+  cat target/apt.log >&2
+  echo "test.sh: installing chromium failed" >&2
+  exit 1
 fi
 
 step "The seeds bundle, built by the CLI that cargo test built (what the browser tests compare the WASM engine with)"
