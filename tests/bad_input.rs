@@ -189,6 +189,22 @@ fn control_characters_and_invalid_utf8() {
 }
 
 #[test]
+fn bidirectional_controls_are_refused_where_they_stand() {
+    // A title that would show reversed ("左至右 exe.png" for "png.exe 右至左"), a keyword holding an
+    // isolate: each is a problem naming the record, the field and the character.
+    let dir = tempfile::tempdir().unwrap();
+    let lines = [
+        need_json("N1", json!({"title": "成果\u{202E}gnp.exe"})),
+        need_json("N2", json!({"keywords": ["盐碱地", "\u{2067}改良"]})),
+        need_json("N3", json!({"title": "从左至右的普通标题"})),
+    ];
+    let p = problems(&[temp_file(&dir, "bidi.jsonl", lines.join("\n").as_bytes())], None);
+    assert_has(&p, ":1: N1: title: contains bidirectional control U+202E");
+    assert_has(&p, ":2: N2: keywords: item 2: contains bidirectional control U+2067");
+    assert_eq!(p.len(), 2, "{p:?}");
+}
+
+#[test]
 fn empty_inputs_are_named() {
     let dir = tempfile::tempdir().unwrap();
     let j = temp_file(&dir, "empty.jsonl", b"\n\n");

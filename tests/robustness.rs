@@ -526,7 +526,7 @@ fn utf16_csv_with_a_bom_reads_and_broken_utf16_is_named() {
 }
 
 #[test]
-fn lone_surrogate_escapes_and_nul_are_named_bidi_and_zero_width_text_is_kept() {
+fn lone_surrogates_nul_and_bidi_overrides_are_named_zero_width_and_marks_are_kept() {
     let dir = tempfile::tempdir().unwrap();
     let rtl = "方向\u{202E}覆盖\u{2066}隔离\u{2069}";
     let zero_width = "零宽\u{200B}连接\u{200D}字符与\u{200F}方向标记";
@@ -549,11 +549,25 @@ fn lone_surrogate_escapes_and_nul_are_named_bidi_and_zero_width_text_is_kept() {
         p[1],
         format!("{name}:2: N2: summary: contains control character U+0000")
     );
-    assert_eq!(p.len(), 2, "{p:?}");
-    // Direction and zero-width marks are format characters of real text (Arabic, emoji): kept
-    // verbatim for the widget to isolate, not dropped or rewritten.
-    let engine = Engine::open(Bundle::parse(OwnedBytes::new(built.bundle.unwrap())).unwrap()).unwrap();
-    assert_eq!(engine.get("N3").unwrap().unwrap().title, rtl);
+    // An override or isolate would turn the record's text, and the page's after it, around.
+    assert_eq!(
+        p[2],
+        format!("{name}:3: N3: title: contains bidirectional control U+202E")
+    );
+    assert_eq!(p.len(), 3, "{p:?}");
+    // Zero-width characters and direction marks are format characters of real text (Arabic,
+    // emoji): kept verbatim for the widget to isolate, not dropped or rewritten.
+    let kept = pipeline::build(
+        &[temp_file(
+            &dir,
+            "y.jsonl",
+            result_json("R1", json!({"advantages": zero_width})).as_bytes(),
+        )],
+        None,
+        &|_, _| {},
+    );
+    assert!(kept.problems.is_empty(), "{:?}", kept.problems);
+    let engine = Engine::open(Bundle::parse(OwnedBytes::new(kept.bundle.unwrap())).unwrap()).unwrap();
     assert_eq!(
         engine.get("R1").unwrap().unwrap().advantages.as_deref(),
         Some(zero_width)

@@ -196,11 +196,19 @@ pub(super) fn type_name(v: &Value) -> &'static str {
     }
 }
 
-/// A reason to reject text: control characters other than tab and newlines.
+/// A reason to reject text: control characters other than tab and newlines, and the bidirectional
+/// embedding, override and isolate controls (U+202A–U+202E, U+2066–U+2069), with which a record could
+/// show its own text, and the text after it, in reverse ("gnp.exe" spoofing).
 pub(super) fn bad_chars(s: &str) -> Option<String> {
-    s.chars()
-        .find(|c| c.is_control() && !matches!(c, '\n' | '\r' | '\t'))
-        .map(|c| format!("contains control character U+{:04X}", c as u32))
+    s.chars().find_map(|c| {
+        if c.is_control() && !matches!(c, '\n' | '\r' | '\t') {
+            Some(format!("contains control character U+{:04X}", c as u32))
+        } else if matches!(c, '\u{202A}'..='\u{202E}' | '\u{2066}'..='\u{2069}') {
+            Some(format!("contains bidirectional control U+{:04X}", c as u32))
+        } else {
+            None
+        }
+    })
 }
 
 impl<'a> Checker<'a> {

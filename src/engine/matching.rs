@@ -239,7 +239,9 @@ pub(super) fn record_text(r: &PublicRecord) -> [String; 3] {
     [r.title.clone(), r.keywords.join(" "), r.body()]
 }
 
-/// Maximal runs of matched terms in the source's own text, strongest first: what a broker reads.
+/// Maximal runs of matched terms in the source's own text, as a broker reads them: no run inside a
+/// longer one (盐碱地 inside 滨海重度盐碱地), no lone character, the strongest `MAX_NAMED_TERMS`
+/// kept, longest first.
 pub(super) fn matched_phrases(
     source: &SourceText,
     matched: &HashSet<&str>,
@@ -276,8 +278,27 @@ pub(super) fn matched_phrases(
         }
         flush(&mut run);
     }
-    phrases.sort_by(|a, b| b.0.total_cmp(&a.0));
-    phrases.into_iter().take(MAX_NAMED_TERMS).map(|p| p.1).collect()
+    whole_phrases(phrases)
+}
+
+/// `phrases` (weight, text) without lone characters and without those contained in a longer one
+/// (case aside); the strongest `MAX_NAMED_TERMS` of the rest, longest first.
+fn whole_phrases(mut phrases: Vec<(f32, String)>) -> Vec<String> {
+    let len = |p: &str| p.chars().count();
+    phrases.retain(|(_, p)| len(p) > 1);
+    phrases.sort_by(|a, b| len(&b.1).cmp(&len(&a.1)).then(b.0.total_cmp(&a.0)));
+    let mut kept: Vec<(f32, String, String)> = Vec::new(); // weight, text, lower case
+    for (w, p) in phrases {
+        let lower = p.to_lowercase();
+        if !kept.iter().any(|(_, _, q)| q.contains(&lower)) {
+            kept.push((w, p, lower));
+        }
+    }
+    let mut strongest: Vec<usize> = (0..kept.len()).collect();
+    strongest.sort_by(|&a, &b| kept[b].0.total_cmp(&kept[a].0).then(a.cmp(&b)));
+    strongest.truncate(MAX_NAMED_TERMS);
+    strongest.sort_unstable();
+    strongest.into_iter().map(|i| kept[i].1.clone()).collect()
 }
 
 #[cfg(all(test, feature = "cli"))]
@@ -336,6 +357,28 @@ mod tests {
         for figure in ["1", "2", "3.5"] {
             assert!(!tf.contains_key(figure), "{figure} in {tf:?}");
         }
+    }
+
+    #[test]
+    fn reasons_name_whole_phrases_longest_first() {
+        let named = |list: &[(f32, &str)]| whole_phrases(list.iter().map(|&(w, p)| (w, p.to_string())).collect());
+        // The pieces of one run, and a lone character, fold into the run.
+        let pieces = [
+            (3.0, "重度盐碱"),
+            (2.0, "滨海重度盐碱地"),
+            (4.0, "盐碱地"),
+            (1.0, "度盐碱地"),
+            (1.0, "度盐碱"),
+            (5.0, "亩"),
+            (2.5, "排盐管"),
+        ];
+        assert_eq!(named(&pieces), ["滨海重度盐碱地", "排盐管"]);
+        // Case aside in English; the strongest kept when there are more than can be named.
+        assert_eq!(named(&[(1.0, "Laser Cladding"), (2.0, "laser")]), ["Laser Cladding"]);
+        let many: Vec<(f32, String)> = (0..12).map(|i| (i as f32, format!("词{i:02}"))).collect();
+        let kept = whole_phrases(many);
+        assert_eq!(kept.len(), MAX_NAMED_TERMS);
+        assert!(kept.iter().all(|p| p.as_str() >= "词04"), "{kept:?}");
     }
 
     #[test]

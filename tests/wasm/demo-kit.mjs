@@ -28,12 +28,13 @@ export function xssBundle() {
     summary: '盐碱地 改良 <a href="javascript:window.__xss=7">点我</a> <svg><animate onbegin="window.__xss=8"/></svg>',
     holder: "<b>恶意</b>单位",
   };
-  // A spreadsheet formula as a title, a very long word, right-to-left override and zero-width characters.
+  // A spreadsheet formula as a title, a very long word and zero-width characters (bidirectional controls are
+  // refused by the build: tests/bad_input.rs).
   const formula = {
     ...first("seeds/results.jsonl"),
     id: "R-XSS-0002",
     title: '=HYPERLINK("http://evil","点我")盐碱地改良',
-    summary: `盐碱地 改良 ${"超长词".repeat(120)} \u202Eabc\u202C 零\u200B宽`,
+    summary: `盐碱地 改良 ${"超长词".repeat(120)} 零\u200B宽`,
   };
   const dir = tmpdir();
   const input = path.join(dir, "xss.jsonl");

@@ -1,8 +1,10 @@
 // The detail of one record in <tech-match>: its public fields, "find matches", and the matches
-// with their score bar and reasons in plain words, each one shortlistable. Sends "open" {id},
-// "back" and "view" {view: "match"} to the element.
+// with their score bar and reasons in plain words, each one shortlistable; "contact" on the record
+// and on each match (the tm-contact event: the portal takes over), and "print recommendation",
+// which prints the record and its matches as a report (print.css). Sends "open" {id}, "back" and
+// "view" {view: "match"} to the element.
 import { reasonText, trlLabel, valueName } from "./i18n.js";
-import { button, h, kindBadge, linkButton, metaItems, trlBadge } from "./dom.js";
+import { button, h, kindBadge, linkButton, metaItems, textNode, today, trlBadge } from "./dom.js";
 
 /** The rows of the detail list: [label key, value of record `r`]. */
 function rows(t, lang, r) {
@@ -84,7 +86,22 @@ export class Detail {
       this._matches(r, matches);
     });
     const keep = this.shortlist.button({ id: r.id, kind: r.kind, title: r.title });
-    this.el.replaceChildren(back, head, title, meta, h("div", { cls: "actions" }, find, keep), dl, matches);
+    const report = h(
+      "div",
+      { cls: "report-head" },
+      h("strong", { text: this.ctx.portalName || t.reportOf }),
+      h("span", { text: `${t.reportTitle(r.kind)} · ${today()}` }),
+    );
+    this.el.replaceChildren(
+      report,
+      back,
+      head,
+      title,
+      meta,
+      h("div", { cls: "actions" }, find, keep, this._contact(r, null)),
+      dl,
+      matches,
+    );
     if (state.view === "match") return this._matches(r, matches);
     const focused = this.ctx.focused();
     if (!focused || focused === document.body || !this.el.contains(focused)) back.focus();
@@ -110,7 +127,13 @@ export class Detail {
     }
     if (gen !== this._gen) return null;
     const ol = h("ol", {}, ...res.hits.map((m) => this._match(source, m)));
-    box.replaceChildren(box.firstChild, res.hits.length ? ol : h("p", { text: t.noMatches }));
+    const print = button("print", t.printReport);
+    print.addEventListener("click", () => window.print());
+    box.replaceChildren(
+      box.firstChild,
+      res.hits.length ? ol : h("p", { text: t.noMatches }),
+      h("div", { cls: "actions" }, print),
+    );
     ol.querySelector(".match-title")?.focus();
     return res.hits;
   }
@@ -147,8 +170,8 @@ export class Detail {
       reasons.append(
         h(
           "li",
-          { cls: c < 0 ? "neg" : "" },
-          document.createTextNode(text),
+          { cls: c < 0 ? "neg" : "", attrs: { dir: "auto" } },
+          textNode(text),
           h("span", { cls: "pts", text: `${c >= 0 ? "+" : "−"}${Math.abs(c).toFixed(1)}` }),
         ),
       );
@@ -167,11 +190,22 @@ export class Detail {
         { cls: "match-head" },
         kindBadge(t, m.kind),
         title,
-        h("span", { cls: "score" }, bar, document.createTextNode(m.score.toFixed(1))),
+        h("span", { cls: "score" }, bar, textNode(m.score.toFixed(1))),
         keep,
+        this._contact(m, source.id),
       ),
       reasons,
     );
     return li;
+  }
+
+  /** The "contact" button of record `r` (found for record `forId`, or null): fires tm-contact
+   *  {id, kind, title, for} and does nothing else; the portal answers with its own form. */
+  _contact(r, forId) {
+    const b = button("contact", this.ctx.t.contact, { "aria-label": `${this.ctx.t.contact}: ${r.title}` });
+    b.addEventListener("click", () =>
+      this.ctx.emit("tm-contact", { id: r.id, kind: r.kind, title: r.title, for: forId }),
+    );
+    return b;
   }
 }

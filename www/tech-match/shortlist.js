@@ -1,7 +1,7 @@
 // The broker's shortlist in <tech-match>: records (and matches, with the need or result they were
 // found for, their score and reasons) kept in localStorage per bundle, each with a note; the panel,
 // the toggle buttons on the detail and the matches, and the CSV export. Sends "open" {id}.
-import { button, csvCell, h, kindBadge, linkButton, today } from "./dom.js";
+import { button, csvCell, h, kindBadge, linkButton, plain, today } from "./dom.js";
 
 /** An entry's identity: the record, and what it was found for. */
 function key(e) {
@@ -118,9 +118,15 @@ export class Shortlist {
     title.addEventListener("click", () => this.ctx.send("open", { id: e.id }));
     const score =
       e.score !== undefined && e.score !== null
-        ? h("span", { cls: "score", text: ` ${Number(e.score).toFixed(1)}` })
+        ? h("span", { cls: "sl-score", text: `${t.score} ${Number(e.score).toFixed(1)}` })
         : null;
-    const info = h("div", {}, kindBadge(t, e.kind), document.createTextNode(" "), title, score);
+    // What the candidate was found for: the need's (or result's) title once the engine has it.
+    const found = e.for ? h("span", { cls: "sl-for", text: t.foundFor(e.for) }) : null;
+    if (found)
+      this.ctx.record(e.for).then((r) => {
+        if (r?.title) found.textContent = plain(t.foundFor(r.title));
+      });
+    const info = h("div", { cls: "sl-info" }, kindBadge(t, e.kind), title, score, found);
     const remove = button("", t.removeShortlist, { "aria-label": `${t.removeShortlist}: ${e.title}` });
     remove.addEventListener("click", () => {
       const cur = this.read();

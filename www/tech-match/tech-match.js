@@ -5,11 +5,13 @@
 //
 // Attributes: src (the bundle, relative to the page), lang (zh | en), mode (needs | results | both),
 // page-size (1–100), open-only (start with "open only" ticked), loading (auto | lazy | whole: how the
-// bundle is fetched, see engine.js; auto fetches large bundles part by part with HTTP Range).
+// bundle is fetched, see engine.js; auto fetches large bundles part by part with HTTP Range),
+// portal-name (heads the printed recommendation).
 // API: el.search(q) → Promise<response>, el.matchFor(id) → Promise<match hits>, el.shortlist (a copy),
 // el.shortlistCsv() → the CSV text, el.exportShortlist() downloads it, el.savedSearches → [{label, search,
 // newCount}] (searches the broker saved, with the records new since the last look at each).
-// Events (bubbling, composed): tm-select {id, record}, tm-shortlist-change {shortlist}, tm-error {error, message, phase}.
+// Events (bubbling, composed): tm-select {id, record}, tm-shortlist-change {shortlist}, tm-error {error, message, phase},
+// tm-contact {id, kind, title, for} (the broker or visitor asked to make contact: the portal's form takes over).
 // Theming: --tm-* custom properties and ::part() (root, searchbar, input, status, chips, chip, facets,
 // list, card, card-title, snippet, badge, trl, meta, detail, matches, match, score-bar, reasons,
 // saved, shortlist, button, error). The screen lives in the URL hash (url-state.js).
@@ -166,6 +168,9 @@ class TechMatch extends HTMLElement {
       get pageSize() {
         return el._pageSize;
       },
+      get portalName() {
+        return el.getAttribute("portal-name") ?? "";
+      },
       get state() {
         return el._state;
       },
@@ -246,10 +251,9 @@ class TechMatch extends HTMLElement {
       this._saved.el,
       this._shortlist.el,
     );
-    this._shadow.append(
-      h("link", { attrs: { rel: "stylesheet", href: new URL("./tech-match.css", import.meta.url).href } }),
-      els.root,
-    );
+    const sheet = (file, media) =>
+      h("link", { attrs: { rel: "stylesheet", media, href: new URL(file, import.meta.url).href } });
+    this._shadow.append(sheet("./tech-match.css"), sheet("./panels.css"), sheet("./print.css", "print"), els.root);
     this._relabel();
   }
 
@@ -332,6 +336,7 @@ class TechMatch extends HTMLElement {
       els.progress.hidden = true;
       this._showScreen(true);
       this._renderAll();
+      this._shortlist.render();
       this._saved.count();
     } catch (e) {
       if (this._loading !== loading) return;
@@ -441,6 +446,7 @@ class TechMatch extends HTMLElement {
 
   async _record(id) {
     if (this._records.has(id)) return this._records.get(id);
+    if (!this._engine) return null; // not loaded yet: asked again once it is
     const p = this._engine.get(id).catch(() => null);
     this._records.set(id, p);
     return p;
