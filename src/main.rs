@@ -15,6 +15,7 @@ use techmatch::bundle::{self, Bundle};
 use techmatch::engine::{Engine, SearchRequest, Sort, TrlRange};
 use techmatch::engine::{MatchRequest, MatchTags};
 use techmatch::tools::args::{Answer, Cli, Command, Mode, SortArg, Variant};
+use techmatch::tools::push::{self, PushOptions};
 use techmatch::tools::{eval, serve};
 
 /// A failure with its exit code: 2 for bad input, 1 for everything else.
@@ -39,7 +40,8 @@ fn main() -> ExitCode {
         Command::Search { bundle, .. }
         | Command::Match { bundle, .. }
         | Command::Inspect { bundle, .. }
-        | Command::Eval { bundle, .. } => Some(bundle.clone()),
+        | Command::Eval { bundle, .. }
+        | Command::Push { bundle, .. } => Some(bundle.clone()),
         Command::Build { .. } | Command::Serve { .. } => None,
     };
     // tantivy trusts the files it reads: a bundle forged behind valid checksums can make it panic.
@@ -207,6 +209,47 @@ fn run(command: Command) -> Result<(), Failure> {
                 engine.options.min_match = m;
             }
             evaluate(&engine, &queries, mode, qrels.as_deref(), run.as_deref(), limit, today)
+        }
+        Command::Push {
+            bundle,
+            side,
+            open,
+            top,
+            min_score,
+            today,
+            lang,
+            out,
+        } => {
+            let format = push::Format::of(&out).map_err(|e| Failure(2, e.to_string()))?;
+            let engine = open_bundle(&bundle)?;
+            let opts = PushOptions {
+                side,
+                open,
+                top,
+                min_score,
+                today,
+                lang,
+            };
+            let started = Instant::now();
+            let bar = indicatif::ProgressBar::hidden();
+            let list = push::push(&engine, &opts, &|total, done| {
+                if done == 0 && total > 200 && std::io::stderr().is_terminal() {
+                    bar.set_draw_target(indicatif::ProgressDrawTarget::stderr());
+                    bar.set_length(total);
+                }
+                bar.inc(done);
+            })
+            .map_err(|e| Failure(2, e.to_string()))?;
+            bar.finish_and_clear();
+            push::write(&out, format, &list.rows, side, lang)?;
+            eprintln!(
+                "{} pairs for {} records written to {} in {:.1} s",
+                list.rows.len(),
+                list.records,
+                out.display(),
+                started.elapsed().as_secs_f64()
+            );
+            Ok(())
         }
         Command::Serve { dir, port, host } => serve::serve(&dir, &host, port).map_err(Failure::from),
     }

@@ -265,7 +265,7 @@ pub(super) fn matched_phrases(
             }
             let w = weights.get(t.text.as_str()).copied().unwrap_or(0.0);
             match &mut run {
-                Some((_, to, last, sum)) if t.position == *last + 1 && t.from < *to + 4 => {
+                Some((_, to, last, sum)) if t.position == *last + 1 && joins(&text[*to..t.from.max(*to)]) => {
                     *to = t.to;
                     *last = t.position;
                     *sum += w;
@@ -279,6 +279,12 @@ pub(super) fn matched_phrases(
         flush(&mut run);
     }
     whole_phrases(phrases)
+}
+
+/// Whether the text between two matched terms keeps them in one phrase: nothing, or a short run of
+/// spaces and joiners (`-`, `/`, `·`), not a line break or punctuation (`PEDV)胶体金`, `depots.\nEncapsulation`).
+fn joins(gap: &str) -> bool {
+    gap.len() < 4 && gap.chars().all(|c| matches!(c, ' ' | '-' | '/' | '·'))
 }
 
 /// `phrases` (weight, text) without lone characters and without those contained in a longer one
@@ -375,6 +381,9 @@ mod tests {
         assert_eq!(named(&pieces), ["滨海重度盐碱地", "排盐管"]);
         // Case aside in English; the strongest kept when there are more than can be named.
         assert_eq!(named(&[(1.0, "Laser Cladding"), (2.0, "laser")]), ["Laser Cladding"]);
+        // Runs join across spaces and joiners, not across line breaks or punctuation.
+        assert!(joins("") && joins(" ") && joins(" - ") && joins("/"));
+        assert!(!joins(".\n") && !joins(")") && !joins("，") && !joins("    "));
         let many: Vec<(f32, String)> = (0..12).map(|i| (i as f32, format!("词{i:02}"))).collect();
         let kept = whole_phrases(many);
         assert_eq!(kept.len(), MAX_NAMED_TERMS);

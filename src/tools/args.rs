@@ -4,6 +4,8 @@ use std::path::PathBuf;
 
 use clap::{Parser, Subcommand, ValueEnum};
 
+use crate::tools::push::{Lang, Side};
+
 #[derive(Parser)]
 #[command(name = "techmatch", version, about = "Match enterprise technology needs with research results.", after_help = EXAMPLES)]
 pub struct Cli {
@@ -17,6 +19,7 @@ pub const EXAMPLES: &str = "Examples:
   techmatch build papers.jsonl seeds/results.jsonl --map papers.jsonl=seeds/maps/csl.toml --out /tmp/mixed
   techmatch search index/techmatch.bundle '盐碱地 改良' --kind result --filter industries=现代农业 --trl 4-9
   techmatch match index/techmatch.bundle --id N-2026-0001 --json
+  techmatch push index/techmatch.bundle --open --top 5 --min-score 40 --out push.xlsx
   techmatch eval /tmp/csl/techmatch.bundle --queries ../shared/data/csl/queries_keyword.tsv --qrels ../shared/data/csl/qrels_keyword.tsv
   techmatch serve www --port 8080";
 
@@ -111,6 +114,32 @@ pub enum Command {
         /// that a match evaluation gives the same figures on any day.
         #[arg(long)]
         today: Option<String>,
+    },
+    /// Every need's (or result's) best matches, one row per pair with score and reasons, as a
+    /// broker sends them on: XLSX or CSV (UTF-8 with BOM) by the extension of --out.
+    Push {
+        bundle: PathBuf,
+        /// needs: each need and challenge with its results; results: each result with its needs.
+        #[arg(long, value_enum, default_value_t = Side::Needs)]
+        side: Side,
+        /// Only needs whose deadline has not passed (listed, or matched on the results side).
+        #[arg(long)]
+        open: bool,
+        /// Best matches per record.
+        #[arg(long, default_value_t = 5, value_parser = limit)]
+        top: usize,
+        /// Leave out pairs scoring below this (0–100; the default leaves out the weakest).
+        #[arg(long, default_value_t = 10.0)]
+        min_score: f32,
+        /// Today's date, for open/expired (YYYY-MM-DD; default: the clock).
+        #[arg(long)]
+        today: Option<String>,
+        /// Language of the headers and reasons.
+        #[arg(long, value_enum, default_value_t = Lang::Zh)]
+        lang: Lang,
+        /// FILE.xlsx or FILE.csv.
+        #[arg(long)]
+        out: PathBuf,
     },
     /// Serve a directory on 127.0.0.1 with HTTP Range support (for the demo and tests).
     Serve {

@@ -2,4 +2,5 @@
 
 pub mod args;
 pub mod eval;
+pub mod push;
 pub mod serve;
