@@ -7,10 +7,7 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
-started=$SECONDS
-step() {
-  echo "== $1   (at $((SECONDS - started)) s)"
-}
+. scripts/lib.sh
 
 if ! rustup target list --installed | grep -qx wasm32-unknown-unknown; then
   rustup target add wasm32-unknown-unknown
@@ -27,11 +24,7 @@ step "The index from seeds/"
 target/release/techmatch build seeds/needs.jsonl seeds/results.jsonl --out index
 
 step "WASM engine: waiting for the background build"
-if ! wait "$wasm_job"; then
-  cat target/build-wasm.log >&2
-  echo "run.sh: scripts/build-wasm.sh failed" >&2
-  exit 1
-fi
+wait_job "$wasm_job" target/build-wasm.log scripts/build-wasm.sh
 grep '^build-wasm:' target/build-wasm.log
 
 mkdir -p www/data

@@ -9,10 +9,7 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
-started=$SECONDS
-step() {
-  echo "== $1   (at $((SECONDS - started)) s)"
-}
+. scripts/lib.sh
 
 step "Style: cargo fmt --check, prettier --check (www/, tests/wasm/, bench/)"
 cargo fmt --check
@@ -48,16 +45,10 @@ cargo clippy --all-targets -- -D warnings
 cargo clippy --lib --no-default-features --target wasm32-unknown-unknown -- -D warnings
 
 step "WASM engine: waiting for the background build"
-if ! wait "$wasm_job"; then
-  cat target/build-wasm.log >&2
-  echo "test.sh: scripts/build-wasm.sh failed" >&2
-  exit 1
-fi
+wait_job "$wasm_job" target/build-wasm.log scripts/build-wasm.sh
 grep '^build-wasm:' target/build-wasm.log
-if [ -n "$browser_job" ] && ! wait "$browser_job"; then
-  cat target/apt.log >&2
-  echo "test.sh: installing chromium failed" >&2
-  exit 1
+if [ -n "$browser_job" ]; then
+  wait_job "$browser_job" target/apt.log "installing chromium"
 fi
 
 step "The seeds bundle, built by the CLI that cargo test built (what the browser tests compare the WASM engine with)"

@@ -15,7 +15,7 @@ use techmatch::bundle::{self, Bundle};
 use techmatch::engine::{Engine, SearchRequest, Sort, TrlRange};
 use techmatch::engine::{MatchRequest, MatchTags};
 use techmatch::tools::args::{Answer, Cli, Command, Mode, SortArg, Variant};
-use techmatch::tools::push::{self, PushOptions};
+use techmatch::tools::push;
 use techmatch::tools::{eval, serve};
 
 /// A failure with its exit code: 2 for bad input, 1 for everything else.
@@ -210,26 +210,9 @@ fn run(command: Command) -> Result<(), Failure> {
             }
             evaluate(&engine, &queries, mode, qrels.as_deref(), run.as_deref(), limit, today)
         }
-        Command::Push {
-            bundle,
-            side,
-            open,
-            top,
-            min_score,
-            today,
-            lang,
-            out,
-        } => {
+        Command::Push { bundle, opts, out } => {
             let format = push::Format::of(&out).map_err(|e| Failure(2, e.to_string()))?;
             let engine = open_bundle(&bundle)?;
-            let opts = PushOptions {
-                side,
-                open,
-                top,
-                min_score,
-                today,
-                lang,
-            };
             let started = Instant::now();
             let bar = indicatif::ProgressBar::hidden();
             let list = push::push(&engine, &opts, &|total, done| {
@@ -241,7 +224,7 @@ fn run(command: Command) -> Result<(), Failure> {
             })
             .map_err(|e| Failure(2, e.to_string()))?;
             bar.finish_and_clear();
-            push::write(&out, format, &list.rows, side, lang)?;
+            push::write(&out, format, &list.rows, opts.side, opts.lang)?;
             eprintln!(
                 "{} pairs for {} records written to {} in {:.1} s",
                 list.rows.len(),

@@ -4,7 +4,7 @@ use std::path::PathBuf;
 
 use clap::{Parser, Subcommand, ValueEnum};
 
-use crate::tools::push::{Lang, Side};
+use crate::tools::push::PushOptions;
 
 #[derive(Parser)]
 #[command(name = "techmatch", version, about = "Match enterprise technology needs with research results.", after_help = EXAMPLES)]
@@ -119,24 +119,8 @@ pub enum Command {
     /// broker sends them on: XLSX or CSV (UTF-8 with BOM) by the extension of --out.
     Push {
         bundle: PathBuf,
-        /// needs: each need and challenge with its results; results: each result with its needs.
-        #[arg(long, value_enum, default_value_t = Side::Needs)]
-        side: Side,
-        /// Only needs whose deadline has not passed (listed, or matched on the results side).
-        #[arg(long)]
-        open: bool,
-        /// Best matches per record.
-        #[arg(long, default_value_t = 5, value_parser = limit)]
-        top: usize,
-        /// Leave out pairs scoring below this (0–100; the default leaves out the weakest).
-        #[arg(long, default_value_t = 10.0)]
-        min_score: f32,
-        /// Today's date, for open/expired (YYYY-MM-DD; default: the clock).
-        #[arg(long)]
-        today: Option<String>,
-        /// Language of the headers and reasons.
-        #[arg(long, value_enum, default_value_t = Lang::Zh)]
-        lang: Lang,
+        #[command(flatten)]
+        opts: PushOptions,
         /// FILE.xlsx or FILE.csv.
         #[arg(long)]
         out: PathBuf,
@@ -189,7 +173,7 @@ pub enum Variant {
 }
 
 /// `--limit`: a page size the engine answers (1 to [`crate::engine::MAX_PAGE_SIZE`]).
-fn limit(s: &str) -> Result<usize, String> {
+pub(crate) fn limit(s: &str) -> Result<usize, String> {
     let max = crate::engine::MAX_PAGE_SIZE;
     match s.parse::<usize>() {
         Ok(n) if (1..=max).contains(&n) => Ok(n),

@@ -23,19 +23,27 @@ pub enum Lang {
     En,
 }
 
-/// What to push.
-#[derive(Clone, Debug)]
+/// What to push (the options of `techmatch push`).
+#[derive(Clone, Debug, clap::Args)]
 pub struct PushOptions {
+    /// needs: each need and challenge with its results; results: each result with its needs.
+    #[arg(long, value_enum, default_value_t = Side::Needs)]
     pub side: Side,
     /// Only needs whose deadline has not passed: the needs listed, or on the results side the
     /// needs matched.
+    #[arg(long)]
     pub open: bool,
-    /// Best matches per record, 1 to [`MAX_PAGE_SIZE`].
+    /// Best matches per record.
+    #[arg(long, default_value_t = 5, value_parser = crate::tools::args::limit)]
     pub top: usize,
-    /// Pairs scoring below this (0–100) are left out.
+    /// Leave out pairs scoring below this (0–100; the default leaves out the weakest).
+    #[arg(long, default_value_t = 10.0)]
     pub min_score: f32,
-    /// Today as `YYYY-MM-DD` (default: the clock).
+    /// Today's date, for open/expired (YYYY-MM-DD; default: the clock).
+    #[arg(long)]
     pub today: Option<String>,
+    /// Language of the headers and reasons.
+    #[arg(long, value_enum, default_value_t = Lang::Zh)]
     pub lang: Lang,
 }
 
