@@ -35,7 +35,8 @@ if [ "$have" != "$want" ]; then
   echo "build-wasm: installing wasm-bindgen-cli $want (found: ${have:-none})" >&2
   # A debug build of the tool: it installs in a quarter of the time of a release build and writes
   # the same bytes (it runs for seconds on techmatch's module).
-  cargo install --debug wasm-bindgen-cli --version "$want"
+  # --force: the tool may be on record as installed while its binary is gone or another version.
+  cargo install --debug --force wasm-bindgen-cli --version "$want"
   took "wasm-bindgen-cli installed"
 fi
 
