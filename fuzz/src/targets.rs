@@ -1,5 +1,5 @@
 //! The bodies of techmatch's fuzz targets, shared by cargo-fuzz (`fuzz/fuzz_targets/*.rs`) and the
-//! replay test of the normal suite (`tests/robustness.rs`), so both run exactly the same checks.
+//! replay test of the normal suite (`tests/suite/robustness.rs`), so both run exactly the same checks.
 //!
 //! Each target takes arbitrary bytes and may only return; a panic (including a failed invariant
 //! below) is a crash. Invariants: answers are well formed (page size, highlight ranges inside

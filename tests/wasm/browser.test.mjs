@@ -92,7 +92,7 @@ function serve(bundles) {
 /**
  * `bundle` with byte `at` of its first file flipped and the checksums made right again: a forged
  * bundle that passes every check and makes tantivy panic inside the engine (each of these flips
- * makes a search panic natively; see the offsets in tests/robustness.rs).
+ * makes a search panic natively; see the offsets in tests/suite/robustness.rs).
  */
 function forged(bundle) {
   const headerEnd = 20 + bundle.readUInt32LE(12);

@@ -29,7 +29,7 @@ export function xssBundle() {
     holder: "<b>恶意</b>单位",
   };
   // A spreadsheet formula as a title, a very long word and zero-width characters (bidirectional controls are
-  // refused by the build: tests/bad_input.rs).
+  // refused by the build: tests/suite/bad_input.rs).
   const formula = {
     ...first("seeds/results.jsonl"),
     id: "R-XSS-0002",

@@ -1,7 +1,7 @@
 //! Confidential fields never reach a public bundle: not by search, not in stored documents,
 //! not in the bundle's bytes, raw or decompressed.
 
-mod common;
+use crate::common;
 
 use std::process::Command;
 

@@ -1,6 +1,6 @@
 //! Search and matching on the seeds bundle: round trip, filters, facets, snippets, both match directions.
 
-mod common;
+use crate::common;
 
 use std::collections::BTreeMap;
 

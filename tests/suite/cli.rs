@@ -1,6 +1,6 @@
 //! The `techmatch` command as users and tools call it: exit codes, messages, JSON shapes, eval.
 
-mod common;
+use crate::common;
 
 use std::path::Path;
 use std::process::{Command, Output};

@@ -1,6 +1,6 @@
 //! Real English needs (US SBIR topics) through their mapping: dates, agencies and English search.
 
-mod common;
+use crate::common;
 
 use techmatch::build::mapping::Mapping;
 use techmatch::build::pipeline;

@@ -1,6 +1,6 @@
 //! Every class of bad input gets a problem that names file, line or row, id and field.
 
-mod common;
+use crate::common;
 
 use common::{need_json, result_json, temp_file};
 use serde_json::json;

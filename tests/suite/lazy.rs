@@ -1,7 +1,7 @@
 //! Lazy loading: a bundle read by byte ranges answers exactly as the same bundle held whole, its
 //! plans name everything a request reads, and a failed fetch fails only that request.
 
-mod common;
+use crate::common;
 
 use std::ops::Range;
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};

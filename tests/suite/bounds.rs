@@ -1,7 +1,7 @@
 //! Every request field has a bound, and a request over it is an error naming the field and the
 //! limit; repeated filter values are folded, so they answer as one.
 
-mod common;
+use crate::common;
 
 use std::collections::BTreeMap;
 

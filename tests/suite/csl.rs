@@ -1,6 +1,6 @@
 //! The real CSL corpus through its mapping: builds clean, finds every verbatim record, ranks well.
 
-mod common;
+use crate::common;
 
 use std::collections::{HashMap, HashSet};
 

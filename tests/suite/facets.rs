@@ -1,7 +1,7 @@
 //! Disjunctive facets: a filtered field's counts are those of the same search without that field's
 //! filter, however many fields are filtered (the text's matches are collected once for them all).
 
-mod common;
+use crate::common;
 
 use std::collections::BTreeMap;
 

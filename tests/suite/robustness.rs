@@ -2,9 +2,9 @@
 //! generated inputs through the very functions cargo-fuzz runs), real bundles cut and flipped at
 //! every section, and the bad-input classes `bad_input.rs` does not cover.
 
-mod common;
+use crate::common;
 
-#[path = "../fuzz/src/targets.rs"]
+#[path = "../../fuzz/src/targets.rs"]
 mod targets;
 
 use std::path::PathBuf;

@@ -1,7 +1,7 @@
 //! `techmatch push`: every need's (or result's) best matches as a broker sends them on, in XLSX
 //! and CSV, checked against the engine's own matches on the seeds.
 
-mod common;
+use crate::common;
 
 use std::collections::BTreeMap;
 use std::process::Command;
