@@ -8,6 +8,7 @@ use std::time::Instant;
 
 use clap::Parser;
 use tantivy::directory::OwnedBytes;
+use techmatch::build::database::DbSource;
 use techmatch::build::ingest;
 use techmatch::build::mapping::Mapping;
 use techmatch::build::pipeline;
@@ -65,10 +66,11 @@ fn run(command: Command) -> Result<(), Failure> {
     match command {
         Command::Build {
             inputs,
+            sources,
             out,
             maps,
             skip_invalid,
-        } => build(&inputs, &out, &maps, skip_invalid),
+        } => build(&inputs, &sources, &out, &maps, skip_invalid),
         Command::Search {
             bundle,
             query,
@@ -304,7 +306,13 @@ fn open_bundle(path: &Path) -> Result<Engine, Failure> {
     Engine::open(bundle).map_err(|e| Failure(1, format!("{}: {e}", path.display())))
 }
 
-fn build(inputs: &[PathBuf], out: &Path, maps: &[String], skip_invalid: bool) -> Result<(), Failure> {
+fn build(
+    inputs: &[PathBuf],
+    databases: &[PathBuf],
+    out: &Path,
+    maps: &[String],
+    skip_invalid: bool,
+) -> Result<(), Failure> {
     let started = Instant::now();
     let mappings = load_mappings(inputs, maps)?;
     // A folder stands for the input files inside it, each with the folder's mapping.
@@ -323,12 +331,30 @@ fn build(inputs: &[PathBuf], out: &Path, maps: &[String], skip_invalid: bool) ->
             vec![path.clone()]
         };
         sources.extend(files.into_iter().map(|path| pipeline::Source {
-            path,
+            origin: pipeline::Origin::File(path),
             mapping: m.as_ref(),
         }));
     }
+    // Database sources: connected to and read before anything is indexed; an unreachable server
+    // or a failing query stops the build (exit 1) with nothing written.
+    let databases: Vec<DbSource> = databases
+        .iter()
+        .map(|p| DbSource::load(p).map_err(|e| Failure(2, e.to_string())))
+        .collect::<Result<_, _>>()?;
+    for db in &databases {
+        for q in db.read()? {
+            sources.push(pipeline::Source {
+                origin: pipeline::Origin::Rows {
+                    name: q.name,
+                    rows: q.rows,
+                    problems: q.problems,
+                },
+                mapping: q.mapping,
+            });
+        }
+    }
     let bar = indicatif::ProgressBar::hidden();
-    let built = pipeline::build_sources(&sources, &|total, done| {
+    let built = pipeline::build_sources(sources, &|total, done| {
         if total > 2000 && std::io::stderr().is_terminal() && bar.is_hidden() {
             bar.set_draw_target(indicatif::ProgressDrawTarget::stderr());
             bar.set_length(total);

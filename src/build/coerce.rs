@@ -92,8 +92,8 @@ pub(super) fn coerce(field: &str, v: &mut Value) -> Result<(), Error> {
             Err(_) => return Err(Error::Input(format!("expected a number (万元), found {s:?}"))),
         },
         "anonymous" => Value::Bool(match s.to_lowercase().as_str() {
-            "是" | "true" | "yes" | "y" | "1" => true,
-            "否" | "false" | "no" | "n" | "0" => false,
+            "是" | "true" | "t" | "yes" | "y" | "1" => true,
+            "否" | "false" | "f" | "no" | "n" | "0" => false,
             _ => return Err(Error::Input(format!("expected 是/否 or true/false, found {s:?}"))),
         }),
         "ipr" => Value::Array(

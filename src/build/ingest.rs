@@ -88,14 +88,26 @@ pub fn read_file(path: &Path, mapping: Option<&Mapping>) -> Ingested {
             },
         },
     };
-    let (rows, tabular, header_problems) = match source {
-        Ok(s) => s,
+    match source {
+        Ok((rows, tabular, header_problems)) => {
+            out.problems.extend(header_problems);
+            ingest_rows(&name, rows, tabular, mapping, out)
+        }
         Err((loc, reason)) => {
             out.problem(loc, "-", reason);
-            return out;
+            out
         }
+    }
+}
+
+/// Rows read from `name` (a file, or a database source's query) as raw records: the mapping's
+/// columns checked against the rows', the mapping applied, and tabular cells (text, as CSV, XLSX
+/// and database rows give them) coerced to their field's type.
+pub fn ingest_rows(name: &str, rows: Rows, tabular: bool, mapping: Option<&Mapping>, mut out: Ingested) -> Ingested {
+    let at = |place: &str| Location {
+        file: name.to_string(),
+        place: place.to_string(),
     };
-    out.problems.extend(header_problems);
     // Columns: what the mapping reads must exist; what it neither reads nor ignores is reported.
     let mut seen_columns: BTreeMap<&str, &Location> = BTreeMap::new();
     for (loc, row) in &rows {
@@ -113,7 +125,7 @@ pub fn read_file(path: &Path, mapping: Option<&Mapping>) -> Ingested {
                     header.clone(),
                     c,
                     format!(
-                        "the mapping names column {c:?}, which the file does not have (columns: {})",
+                        "the mapping names column {c:?}, which the source does not have (columns: {})",
                         have.join(", ")
                     ),
                 );
@@ -131,7 +143,7 @@ pub fn read_file(path: &Path, mapping: Option<&Mapping>) -> Ingested {
     }
     for (location, row) in rows {
         let mut fields = match mapping {
-            Some(m) => m.apply(&row),
+            Some(m) => m.apply(&row, tabular),
             None => row,
         };
         // A cell that cannot be read as its field's type is taken out and named once, by the
@@ -156,7 +168,8 @@ pub fn read_file(path: &Path, mapping: Option<&Mapping>) -> Ingested {
     out
 }
 
-pub(super) type Rows = Vec<(Location, Map<String, Value>)>;
+/// Rows as read, each with its place: field or column name → value.
+pub type Rows = Vec<(Location, Map<String, Value>)>;
 
 pub(super) type Source = Result<(Rows, bool, Vec<Problem>), (Location, String)>;
 

@@ -98,8 +98,9 @@ impl Mapping {
             .collect()
     }
 
-    /// Applies the mapping to one source record.
-    pub(super) fn apply(&self, source: &Map<String, Value>) -> Map<String, Value> {
+    /// Applies the mapping to one source record. A JSON string in a list field is a list of one;
+    /// a tabular cell stays text, for [`coerce`](super::coerce) to split at its separators.
+    pub(super) fn apply(&self, source: &Map<String, Value>, tabular: bool) -> Map<String, Value> {
         let mut out = Map::new();
         for (field, how) in &self.fields {
             let value = match how {
@@ -116,7 +117,7 @@ impl Mapping {
             };
             if let Some(mut v) = value {
                 normalize_date_value(field, &mut v);
-                if is_list_field(field) && v.is_string() {
+                if !tabular && is_list_field(field) && v.is_string() {
                     v = Value::Array(vec![v]);
                 }
                 out.insert(field.clone(), v);

@@ -4,7 +4,7 @@ use std::collections::{BTreeMap, BTreeSet};
 use std::io::Write;
 use std::path::{Path, PathBuf};
 
-use crate::build::ingest;
+use crate::build::ingest::{self, Ingested};
 use crate::build::mapping::{self, Mapping};
 use crate::build::validate::{Problem, Validator};
 use crate::build::{hot, writer};
@@ -24,10 +24,23 @@ pub struct Built {
     pub confidential: String,
 }
 
-/// One input file and the mapping its columns are read with, if any.
+/// One input and the mapping its columns are read with, if any.
 pub struct Source<'a> {
-    pub path: PathBuf,
+    pub origin: Origin,
     pub mapping: Option<&'a Mapping>,
+}
+
+/// Where a source's records come from.
+pub enum Origin {
+    /// A file, read by its extension.
+    File(PathBuf),
+    /// Rows a database query gave ([`super::database`]), named for messages, with the problems
+    /// met reading them.
+    Rows {
+        name: String,
+        rows: ingest::Rows,
+        problems: Vec<Problem>,
+    },
 }
 
 /// Reads, validates and indexes `inputs`, all read with the same `mapping`; see [`build_sources`].
@@ -35,11 +48,11 @@ pub fn build(inputs: &[PathBuf], mapping: Option<&Mapping>, progress: &dyn Fn(u6
     let sources: Vec<Source> = inputs
         .iter()
         .map(|path| Source {
-            path: path.clone(),
+            origin: Origin::File(path.clone()),
             mapping,
         })
         .collect();
-    build_sources(&sources, progress)
+    build_sources(sources, progress)
 }
 
 /// Reads, validates and indexes `sources`, each with its own mapping (and that mapping's
@@ -47,14 +60,26 @@ pub fn build(inputs: &[PathBuf], mapping: Option<&Mapping>, progress: &dyn Fn(u6
 /// valid records.
 ///
 /// `progress(total, done)` is called as records are indexed.
-pub fn build_sources(sources: &[Source], progress: &dyn Fn(u64, u64)) -> Built {
+pub fn build_sources(sources: Vec<Source>, progress: &dyn Fn(u64, u64)) -> Built {
     let mut validator = Validator::new(BTreeSet::new(), BTreeMap::new());
     let mut problems = Vec::new();
     let mut records = Vec::new();
     let mut read = 0;
     for source in sources {
         (validator.allow_missing, validator.limits) = mapping::validation_rules(source.mapping);
-        let ingested = ingest::read_file(&source.path, source.mapping);
+        let ingested = match source.origin {
+            Origin::File(path) => ingest::read_file(&path, source.mapping),
+            Origin::Rows { name, rows, problems } => ingest::ingest_rows(
+                &name,
+                rows,
+                true,
+                source.mapping,
+                Ingested {
+                    records: Vec::new(),
+                    problems,
+                },
+            ),
+        };
         problems.extend(ingested.problems);
         read += ingested.records.len();
         for raw in &ingested.records {

@@ -29,8 +29,12 @@ pub enum Command {
     Build {
         /// JSON, JSONL, CSV/TSV (UTF-8, UTF-16 or GBK) or XLSX files, or folders of them (the files
         /// inside, sorted by name; `--map FOLDER=MAP` maps them all).
-        #[arg(required = true)]
+        #[arg(required_unless_present = "sources")]
         inputs: Vec<PathBuf>,
+        /// A database source file (TOML): a PostgreSQL or MySQL/MariaDB connection and one table
+        /// or query per kind of record (see the README); repeat for more, mix with files.
+        #[arg(long = "source", value_name = "SOURCE.toml")]
+        sources: Vec<PathBuf>,
         #[arg(long)]
         out: PathBuf,
         /// TOML field mapping: `MAP` for every input, or `INPUT=MAP` for one of them (repeat

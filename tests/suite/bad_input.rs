@@ -396,7 +396,7 @@ fn mapping_naming_a_missing_column_is_an_error() {
     );
     let mapping = Mapping::load(&map).unwrap();
     let p = problems(&[data], Some(&mapping));
-    assert_has(&p, ":0: -: titel: the mapping names column \"titel\", which the file does not have (columns: abstract, discipline, docid, extra, title)");
+    assert_has(&p, ":0: -: titel: the mapping names column \"titel\", which the source does not have (columns: abstract, discipline, docid, extra, title)");
     assert_has(
         &p,
         ":1: -: extra: column is neither mapped nor ignored by the mapping file",
@@ -468,4 +468,25 @@ fn an_xlsx_cell_of_the_wrong_type_is_one_problem() {
         about[0].ends_with("TRL must be a whole number from 1 to 9, found \"高\""),
         "{p:#?}"
     );
+}
+
+#[test]
+fn a_mapped_csv_list_cell_is_split_as_an_unmapped_one_is() {
+    let dir = tempfile::tempdir().unwrap();
+    let csv = "编号,名称,简介,行业,地区,地区名,截止,方式,单位,联系\n\
+               N1,管道防腐涂层耐温提升,需要耐温120℃的管道外防腐涂层。,新材料;高端装备制造产业,130900,沧州市,2027-06-30,转让、技术服务,沧州某管道公司,张三\n";
+    let file = temp_file(&dir, "needs.csv", csv.as_bytes());
+    let map = temp_file(
+        &dir,
+        "map.toml",
+        "[fields]\nid = \"编号\"\ntitle = \"名称\"\nsummary = \"简介\"\nindustries = \"行业\"\nregion = \"地区\"\n\
+         region_name = \"地区名\"\ndeadline = \"截止\"\ncoop_modes = \"方式\"\norg = \"单位\"\ncontact = \"联系\"\n\
+         kind = { value = \"need\" }\n"
+            .as_bytes(),
+    );
+    let mapping = Mapping::load(&map).unwrap();
+    let built = pipeline::build(&[file], Some(&mapping), &|_, _| {});
+    let problems: Vec<String> = built.problems.iter().map(|p| p.to_string()).collect();
+    assert!(problems.is_empty(), "{problems:#?}");
+    assert_eq!(built.records, 1);
 }
