@@ -20,6 +20,8 @@ use std::path::{Path, PathBuf};
 struct SourceFile {
     url: String,
     password_env: Option<String>,
+    #[serde(default)]
+    tls: Tls,
     #[serde(rename = "query", default)]
     queries: Vec<QuerySpec>,
 }
@@ -33,6 +35,17 @@ struct QuerySpec {
     sql: Option<String>,
     key: String,
     map: Option<PathBuf>,
+}
+
+/// TLS to the server: `prefer` (PostgreSQL when the server offers it; MySQL without), `require`,
+/// or `disable`.
+#[derive(Debug, Default, Clone, Copy, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "lowercase")]
+enum Tls {
+    #[default]
+    Prefer,
+    Require,
+    Disable,
 }
 
 /// The database a source reads.
@@ -49,6 +62,7 @@ pub struct DbSource {
     dialect: Dialect,
     url: String,
     password_env: Option<String>,
+    tls: Tls,
     /// Query name, SQL, key column and mapping, in the file's order.
     queries: Vec<Query>,
 }
@@ -120,6 +134,7 @@ impl DbSource {
             dialect,
             url: file.url,
             password_env: file.password_env,
+            tls: file.tls,
             queries,
         })
     }
@@ -161,6 +176,15 @@ impl DbSource {
         if let Some(p) = password {
             config.password(p);
         }
+        match self.tls {
+            Tls::Prefer => {}
+            Tls::Require => {
+                config.ssl_mode(postgres::config::SslMode::Require);
+            }
+            Tls::Disable => {
+                config.ssl_mode(postgres::config::SslMode::Disable);
+            }
+        }
         let tls = native_tls::TlsConnector::new().map_err(|e| self.error(format!("TLS: {e}")))?;
         let mut client = config
             .connect(postgres_native_tls::MakeTlsConnector::new(tls))
@@ -193,6 +217,9 @@ impl DbSource {
         let mut builder = mysql::OptsBuilder::from_opts(opts);
         if let Some(p) = password {
             builder = builder.pass(Some(p));
+        }
+        if self.tls == Tls::Require {
+            builder = builder.ssl_opts(Some(mysql::SslOpts::default()));
         }
         let mut conn =
             mysql::Conn::new(builder).map_err(|e| self.error(format!("cannot connect to {}: {e}", self.url)))?;

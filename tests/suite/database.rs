@@ -314,6 +314,28 @@ fn postgres_tables_with_chinese_columns_build_the_seeds_bundle() {
         "{}",
         stderr(&down)
     );
+    // TLS required of a server without it; a password written into the URL.
+    std::fs::write(
+        dir.join("tls.toml"),
+        source(&format!("tls = \"require\"\n{results_query}")),
+    )
+    .unwrap();
+    let tls = techmatch(&["build", "--source", "tls.toml", "--out", "x"], dir);
+    assert_eq!(tls.status.code(), Some(1), "{}", stderr(&tls));
+    assert!(
+        stderr(&tls).contains("tls.toml: cannot connect to postgres://"),
+        "{}",
+        stderr(&tls)
+    );
+    let inline = format!(
+        "url = \"postgres://techmatch:{PASSWORD}@127.0.0.1:{}/portal\"\n{results_query}",
+        server.port
+    );
+    std::fs::write(dir.join("inline.toml"), inline).unwrap();
+    let refused = techmatch(&["build", "--source", "inline.toml", "--out", "x"], dir);
+    assert_eq!(refused.status.code(), Some(2));
+    assert!(stderr(&refused).contains("inline.toml: url: holds a password; put it in an environment variable"));
+    assert!(!stderr(&refused).contains(PASSWORD));
     // A query the server refuses names the query.
     std::fs::write(
         dir.join("typo.toml"),
