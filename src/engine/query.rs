@@ -139,6 +139,45 @@ impl Engine {
         Some(boxed(BooleanQuery::with_minimum_required_clauses(terms, min_terms)))
     }
 
+    /// Records holding some free word of the query whole, or nearly: more than half of its
+    /// bigrams (a two-character word: itself; a word without bigrams: as [`Engine::word_query`]
+    /// asks). `None` without free words. Holding 计算 and 算机 is not holding 量子计算机: a search
+    /// whose matches hold no word this way is a partial answer.
+    pub(super) fn whole_words_query(&self, parsed: &ParsedQuery) -> Option<Box<dyn Query>> {
+        let words: Vec<(Occur, Box<dyn Query>)> = parsed
+            .free
+            .iter()
+            .filter_map(|word| {
+                let tokens = tokenize::terms(word);
+                let mut seen = HashSet::new();
+                let chain: Vec<&Token> = tokens
+                    .iter()
+                    .filter(|t| t.chain && seen.insert(t.text.as_str()))
+                    .collect();
+                if chain.is_empty() {
+                    return self.word_query(&tokens, self.options.unigrams, self.options.min_match);
+                }
+                let need = chain.len() / 2 + 1;
+                let bigrams = chain
+                    .iter()
+                    .map(|t| {
+                        let per_field = TEXT_FIELDS
+                            .iter()
+                            .map(|(name, _)| {
+                                let term = Term::from_field_text(self.fields.text(name), &t.text);
+                                (Occur::Should, boxed(TermQuery::new(term, IndexRecordOption::Basic)))
+                            })
+                            .collect();
+                        (Occur::Should, boxed(BooleanQuery::new(per_field)))
+                    })
+                    .collect();
+                Some(boxed(BooleanQuery::with_minimum_required_clauses(bigrams, need)))
+            })
+            .map(|q| (Occur::Should, q))
+            .collect();
+        (!words.is_empty()).then(|| boxed(BooleanQuery::new(words)))
+    }
+
     /// Matches the chaining tokens as one phrase in any text field (`None` under two tokens).
     pub(super) fn phrase_query(&self, tokens: &[Token]) -> Option<Box<dyn Query>> {
         let chain: Vec<&Token> = tokens.iter().filter(|t| t.chain).collect();

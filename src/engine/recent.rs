@@ -55,6 +55,9 @@ pub(super) type Page = Vec<(Score, DocAddress)>;
 pub(super) struct Counted {
     pub(super) total: usize,
     pub(super) facets: Facets,
+    /// No record holds most of a query word: counted over records holding any of its terms.
+    pub(super) relaxed: bool,
+    /// `relaxed`, or no match holds a query word whole ([`Engine::whole_words_query`]).
     pub(super) partial: bool,
     pub(super) pages: HashMap<(usize, usize), Page>,
 }

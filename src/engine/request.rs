@@ -118,7 +118,8 @@ pub struct SearchResponse {
     pub hits: Vec<Hit>,
     #[cfg_attr(target_arch = "wasm32", tsify(type = "Record<string, Record<string, number>>"))]
     pub facets: Facets,
-    /// No record held most of each query word: these hits hold some of its terms.
+    /// A partial answer: no record holds most of each query word (these hits hold some of its
+    /// terms), or none holds any query word whole, only pieces of it (计算机 for 量子计算机).
     #[serde(default, skip_serializing_if = "std::ops::Not::not")]
     pub partial: bool,
 }

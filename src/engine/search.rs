@@ -54,20 +54,21 @@ impl Engine {
                 (
                     c.total,
                     c.facets.clone(),
+                    c.relaxed,
                     c.partial,
                     c.pages.get(&(offset, req.size)).cloned(),
                 )
             })
         });
         let (counted, top) = match known {
-            Some((total, facets, partial, page)) => {
+            Some((total, facets, relaxed, partial, page)) => {
                 let top = match page {
                     Some(top) => top,
                     None => {
                         self.ranked(
                             req,
                             today,
-                            if partial { 0.0 } else { self.options.min_match },
+                            if relaxed { 0.0 } else { self.options.min_match },
                             offset,
                             false,
                         )?
@@ -78,6 +79,7 @@ impl Engine {
                     Counted {
                         total,
                         facets,
+                        relaxed,
                         partial,
                         pages: HashMap::new(),
                     },
@@ -91,12 +93,16 @@ impl Engine {
                 match relax.then(|| self.ranked(req, today, 0.0, offset, true)).transpose()? {
                     Some((top, Some(relaxed))) if relaxed.total > 0 => (
                         Counted {
+                            relaxed: true,
                             partial: true,
                             ..relaxed
                         },
                         top,
                     ),
-                    _ => (strict, top),
+                    _ => {
+                        let partial = strict.total > 0 && !self.holds_a_whole_word(req, today)?;
+                        (Counted { partial, ..strict }, top)
+                    }
                 }
             }
         };
@@ -129,6 +135,26 @@ impl Engine {
             facets: counted.facets,
             partial: counted.partial,
         })
+    }
+
+    /// Whether some match of the search holds one of its free words whole (see
+    /// [`Engine::whole_words_query`]); true for a search without free words.
+    fn holds_a_whole_word(&self, req: &SearchRequest, today: i64) -> Result<bool, Error> {
+        let parsed = parse_query(&req.q);
+        let (Some(text), Some(whole)) = (
+            self.query_text(&parsed, self.options.min_match)?,
+            self.whole_words_query(&parsed),
+        ) else {
+            return Ok(true);
+        };
+        let filters = self.filters(req, today)?;
+        let mut all: Vec<&dyn Query> = filters.iter().map(|(_, q)| q.as_ref()).collect();
+        all.push(whole.as_ref());
+        let query = Self::combine(Some(text.as_ref()), &all);
+        Ok(!self
+            .searcher
+            .search(query.as_ref(), &TopDocs::with_limit(1).order_by_score())?
+            .is_empty())
     }
 
     /// Whether the engine remembers this very page of this search (nothing to fetch but its records).
@@ -231,6 +257,7 @@ impl Engine {
                 Some(Counted {
                     total,
                     facets,
+                    relaxed: false,
                     partial: false,
                     pages: HashMap::new(),
                 })

@@ -137,6 +137,45 @@ fn a_query_word_matches_records_holding_half_its_terms_else_the_answer_is_partia
 }
 
 #[test]
+fn pieces_of_a_long_word_are_a_partial_answer_with_the_same_hits() {
+    let e = common::seeds();
+    let text = |id: &str| {
+        let r = e.get(id).unwrap().unwrap();
+        format!("{} {} {}", r.title, r.keywords.join(" "), r.body())
+    };
+    // No seed holds 量子 or 子计: records holding 计算 and 算机 (half of 量子计算机's terms) are
+    // found, as before, but the answer says they hold only part of it.
+    for q in ["量子计算机", "量子计算机 纠错"] {
+        let quantum = e.search(&req(q)).unwrap();
+        assert!(
+            quantum.total > 0 && quantum.partial,
+            "{q}: {} partial {}",
+            quantum.total,
+            quantum.partial
+        );
+        for hit in &quantum.hits {
+            assert!(!text(&hit.id).contains("量子"), "{q}: {} holds 量子", hit.id);
+        }
+        // The same answer again (remembered) and its second page stay partial and ranked alike.
+        let again = e.search(&req(q)).unwrap();
+        assert_eq!((again.total, again.partial), (quantum.total, true));
+        assert_eq!(
+            again.hits.iter().map(|h| &h.id).collect::<Vec<_>>(),
+            quantum.hits.iter().map(|h| &h.id).collect::<Vec<_>>()
+        );
+    }
+    // A two-character word is held whole only as itself: 钢 and 板 apart are pieces of 钢板.
+    let plate = e.search(&req("钢板")).unwrap();
+    assert!(plate.total > 0 && !plate.partial);
+    assert!(plate.hits.iter().any(|h| text(&h.id).contains("钢板")));
+    // Words some record holds whole: full answers, whatever other words the query has.
+    for q in ["盐碱地 改良", "涂层", "钢", "盐碱地 量子计算机", "激光熔覆"] {
+        let r = e.search(&req(q)).unwrap();
+        assert!(r.total > 0 && !r.partial, "{q}: {} partial {}", r.total, r.partial);
+    }
+}
+
+#[test]
 fn phrases_exclusions_and_empty_queries() {
     let e = common::seeds();
     let all = e.search(&req("")).unwrap();

@@ -171,7 +171,7 @@ test(
         );
         assert.equal(
           await status(page),
-          `没有记录包含查询词的大部分，以下 ${partial.total} 条只含其中一部分（${partial.tookMs.toFixed(1)} 毫秒）`,
+          `没有记录包含完整的查询词，以下 ${partial.total} 条只含其中一部分（${partial.tookMs.toFixed(1)} 毫秒）`,
         );
         await page.$eval("tech-match", (el) => el.search("盐碱地 改良"));
         await page.$eval("tech-match", (el) => el.setAttribute("src", "data/xss.bundle"));

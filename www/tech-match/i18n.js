@@ -54,7 +54,7 @@ export const STRINGS = {
     downloading: (p) => `正在下载数据 ${p}`,
     opening: "正在打开索引…",
     count: (n, ms) => `共 ${n} 条结果（${ms} 毫秒）`,
-    partial: (n, ms) => `没有记录包含查询词的大部分，以下 ${n} 条只含其中一部分（${ms} 毫秒）`,
+    partial: (n, ms) => `没有记录包含完整的查询词，以下 ${n} 条只含其中一部分（${ms} 毫秒）`,
     searching: "搜索中…",
     emptyTitle: "没有找到匹配的记录",
     emptyHelp: [
@@ -171,7 +171,7 @@ export const STRINGS = {
     opening: "Opening the index…",
     count: (n, ms) => `${n} ${n === 1 ? "result" : "results"} (${ms} ms)`,
     partial: (n, ms) =>
-      `No record holds most of your words; ${n} ${n === 1 ? "record holds" : "records hold"} some of them (${ms} ms)`,
+      `No record holds your words whole; ${n} ${n === 1 ? "record holds" : "records hold"} some of them (${ms} ms)`,
     searching: "Searching…",
     emptyTitle: "No matching records",
     emptyHelp: [
