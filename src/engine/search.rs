@@ -25,7 +25,8 @@ use crate::Error;
 use std::collections::{BTreeMap, HashMap, HashSet};
 use tantivy::collector::{Count, TopDocs};
 use tantivy::columnar::StrColumn;
-use tantivy::query::Query;
+use tantivy::query::{EnableScoring, Query};
+use tantivy::DocSet;
 use tantivy::{DocAddress, DocId, Order, Score};
 
 /// The ids of documents of one segment, from its id column.
@@ -100,7 +101,7 @@ impl Engine {
                         top,
                     ),
                     _ => {
-                        let partial = strict.total > 0 && !self.holds_a_whole_word(req, today)?;
+                        let partial = strict.total > 0 && !self.holds_a_whole_word(req, today, &top)?;
                         (Counted { partial, ..strict }, top)
                     }
                 }
@@ -138,8 +139,10 @@ impl Engine {
     }
 
     /// Whether some match of the search holds one of its free words whole (see
-    /// [`Engine::whole_words_query`]); true for a search without free words.
-    fn holds_a_whole_word(&self, req: &SearchRequest, today: i64) -> Result<bool, Error> {
+    /// [`Engine::whole_words_query`]); true for a search without free words. The page's hits are
+    /// looked at first (where a good answer's whole-word holders are); only when none holds one
+    /// are the other matches searched.
+    fn holds_a_whole_word(&self, req: &SearchRequest, today: i64, page: &Page) -> Result<bool, Error> {
         let parsed = parse_query(&req.q);
         let (Some(text), Some(whole)) = (
             self.query_text(&parsed, self.options.min_match)?,
@@ -147,6 +150,13 @@ impl Engine {
         ) else {
             return Ok(true);
         };
+        let weight = whole.weight(EnableScoring::disabled_from_searcher(&self.searcher))?;
+        for (_, addr) in page {
+            let mut docs = weight.scorer(self.searcher.segment_reader(addr.segment_ord), 1.0)?;
+            if docs.seek(addr.doc_id) == addr.doc_id {
+                return Ok(true);
+            }
+        }
         let filters = self.filters(req, today)?;
         let mut all: Vec<&dyn Query> = filters.iter().map(|(_, q)| q.as_ref()).collect();
         all.push(whole.as_ref());
