@@ -184,16 +184,23 @@ const PROVINCES: [(&str, &str); 34] = [
     ("82", "澳门特别行政区"),
 ];
 
-/// The canonical industry name for a name or a strategic-industry code (`"3"` → 新材料产业).
+/// The canonical industry name for a name or a strategic-industry code (`"3"` → 新材料产业). A
+/// local name that is a strategic industry without its 产业 (新材料, 节能环保, 新能源) is that
+/// strategic industry: one facet value, one tag to match on, whichever a portal wrote.
 pub fn industry(value: &str) -> Option<&'static str> {
     if let Ok(code) = value.parse::<usize>() {
         return STRATEGIC_INDUSTRIES.get(code.checked_sub(1)?).copied();
     }
-    STRATEGIC_INDUSTRIES
+    let name = STRATEGIC_INDUSTRIES
         .iter()
         .chain(LOCAL_INDUSTRIES.iter())
-        .find(|n| **n == value)
-        .copied()
+        .find(|n| **n == value)?;
+    Some(
+        STRATEGIC_INDUSTRIES
+            .iter()
+            .find(|s| s.strip_suffix("产业") == Some(name))
+            .unwrap_or(name),
+    )
 }
 
 /// The province a six-digit GB/T 2260 code belongs to.
@@ -243,6 +250,10 @@ mod tests {
     fn industry_codes_and_names() {
         assert_eq!(industry("3"), Some("新材料产业"));
         assert_eq!(industry("管道装备"), Some("管道装备"));
+        assert_eq!(industry("新材料"), Some("新材料产业"));
+        assert_eq!(industry("节能环保"), Some("节能环保产业"));
+        assert_eq!(industry("新能源"), Some("新能源产业"));
+        assert_eq!(industry("新能源汽车产业"), Some("新能源汽车产业"));
         assert_eq!(industry("10"), None);
         assert_eq!(industry("0"), None);
         assert_eq!(industry("钢铁"), None);

@@ -1,6 +1,7 @@
 //! Query: free text, phrases and exclusions parsed, and turned into tantivy queries with their filters.
 
 use crate::core::schema::{TAG_FIELDS, TEXT_FIELDS};
+use crate::core::taxonomy;
 use crate::core::tokenize::{self, Term as Token};
 use crate::engine::Engine;
 use crate::engine::SearchRequest;
@@ -305,7 +306,16 @@ impl Engine {
                 continue;
             }
             let field = self.fields.tag(tag).expect("tag field");
-            out.push((tag, self.tag_query(field, values)));
+            // Industry links written before names were canonical (新材料) find 新材料产业.
+            let values: Vec<String> = if tag == "industries" {
+                values
+                    .iter()
+                    .map(|v| taxonomy::industry(v).map_or_else(|| v.clone(), str::to_string))
+                    .collect()
+            } else {
+                values.clone()
+            };
+            out.push((tag, self.tag_query(field, &values)));
         }
         if let Some(r) = req.trl {
             let (lo, hi) = (r.min.unwrap_or(1), r.max.unwrap_or(9));

@@ -602,7 +602,7 @@ fn a_need_candidate_weighs_one_trl_bound_its_city_and_its_deadline_as_its_record
     assert_eq!(detail("N1", "region").map(|r| r.0), Some("沧州市".into()));
     assert_eq!(detail("N2", "region").map(|r| r.0), Some("河北省".into()));
     assert_eq!(detail("N3", "region"), None);
-    assert_eq!(detail("N1", "industry").map(|r| r.0), Some("新材料".into()));
+    assert_eq!(detail("N1", "industry").map(|r| r.0), Some("新材料产业".into()));
     assert!(hits.windows(2).all(|w| w[0].score >= w[1].score));
     // A TRL filter finds a need that gives one bound at that level.
     let found = |lo, hi| {

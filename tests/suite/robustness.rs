@@ -448,7 +448,7 @@ fn a_forged_stored_record_length_is_an_error_not_an_abort() {
     // This flip in the stored records damages a record's text length; tantivy's reader took it for
     // 9.2·10^18 bytes and reserved that much before reading (an abort). The engine reads stored
     // records itself now, every length checked against the bytes.
-    let bytes = targets::edited_seeds_bundle(&[[4].as_slice(), &47983u32.to_le_bytes(), &[0xff]].concat());
+    let bytes = targets::edited_seeds_bundle(&[[4].as_slice(), &22812u32.to_le_bytes(), &[0xff]].concat());
     let engine = Engine::open(Bundle::parse(OwnedBytes::new(bytes)).unwrap()).unwrap();
     let err = engine
         .search(&techmatch::engine::SearchRequest {
