@@ -42,29 +42,18 @@ const NEED_COLUMNS: [(&str, &str); 27] = [
     ("public_alias", "公开名称"),
 ];
 
-const RESULT_FIELDS: [&str; 21] = [
-    "id",
-    "kind",
-    "title",
-    "summary",
-    "advantages",
-    "industries",
-    "fields",
-    "result_type",
-    "trl",
-    "transfer_modes",
-    "price",
-    "holder",
-    "inventors",
-    "region",
-    "region_name",
-    "deadline",
-    "published",
-    "lang",
-    "contact",
-    "ipr",
-    "keywords",
-];
+/// The fields the seeds' results use, in order of first use: the results tables' columns.
+fn result_fields() -> Vec<String> {
+    let mut out: Vec<String> = Vec::new();
+    for r in seeds("results.jsonl") {
+        for k in r.keys() {
+            if !out.contains(k) {
+                out.push(k.clone());
+            }
+        }
+    }
+    out
+}
 
 /// A field's column type, as a portal would declare it.
 fn sql_type(field: &str, mysql: bool) -> &'static str {
@@ -211,7 +200,8 @@ fn postgres_tables_with_chinese_columns_build_the_seeds_bundle() {
     let mut db = servers::postgres_client(server.port, PASSWORD, "portal").unwrap();
     let mut needs = seeds("needs.jsonl");
     needs.push(bad_need());
-    let results: Vec<(&str, &str)> = RESULT_FIELDS.iter().map(|f| (*f, *f)).collect();
+    let fields = result_fields();
+    let results: Vec<(&str, &str)> = fields.iter().map(|f| (f.as_str(), f.as_str())).collect();
     for sql in table_sql("技术需求", &NEED_COLUMNS, &needs, false, "")
         .into_iter()
         .chain(table_sql("results", &results, &seeds("results.jsonl"), false, ""))
@@ -361,7 +351,8 @@ fn mariadb_tables_gbk_and_utf8mb4_build_the_seeds_bundle() {
     db.query_drop("SET NAMES utf8mb4, sql_mode = 'STRICT_ALL_TABLES,NO_BACKSLASH_ESCAPES'")
         .unwrap();
     let needs: Vec<(&str, &str)> = NEED_COLUMNS.iter().map(|(f, _)| (*f, *f)).collect();
-    let results: Vec<(&str, &str)> = RESULT_FIELDS.iter().map(|f| (*f, *f)).collect();
+    let fields = result_fields();
+    let results: Vec<(&str, &str)> = fields.iter().map(|f| (f.as_str(), f.as_str())).collect();
     // Results whose text GBK can hold live in a GBK table, as older portals keep them; the rest
     // (µ, subscripts) in a utf8mb4 one.
     let (gbk, utf8): (Vec<_>, Vec<_>) = seeds("results.jsonl").into_iter().partition(|r| {
