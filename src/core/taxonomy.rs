@@ -147,7 +147,7 @@ pub const TRL_NAMES: [&str; 9] = [
 ];
 
 /// Provinces by the first two digits of a GB/T 2260 code.
-const PROVINCES: [(&str, &str); 34] = [
+pub const PROVINCES: [(&str, &str); 34] = [
     ("11", "北京市"),
     ("12", "天津市"),
     ("13", "河北省"),

@@ -16,3 +16,4 @@ mod push;
 mod robustness;
 mod sbir;
 mod servers;
+mod vocabulary;

@@ -55,23 +55,30 @@ function serveWww(bundles) {
   const data = path.join(site, "data");
   fs.mkdirSync(data, { recursive: true });
   for (const [name, file] of Object.entries(bundles)) fs.copyFileSync(file, path.join(data, name));
+  return serveFolder(site).then((served) => ({ ...served, data }));
+}
+
+/** Serves folder `site` with `techmatch serve` on a free port; resolves with its base URL and the process. */
+function serveFolder(site) {
   const server = spawn(CLI, ["serve", site, "--port", "0"], { stdio: ["ignore", "pipe", "inherit"] });
   return new Promise((resolve, reject) => {
     server.stdout.on("data", (chunk) => {
       const url = /http:\/\/127\.0\.0\.1:\d+\//.exec(String(chunk));
-      if (url) resolve({ base: url[0], data, server });
+      if (url) resolve({ base: url[0], server });
     });
     server.on("exit", (code) => reject(new Error(`techmatch serve exited with ${code}`)));
   });
 }
 
 /** Runs `fn({ page, base, data, problems })` in a new headless Chromium on the demo served with `bundle` as its
- *  bundle (and `extra` bundles beside it); `problems` collects the page's errors. */
+ *  bundle (and `extra` bundles beside it), or on folder `site` as it is; `problems` collects the page's errors. */
 export async function withBrowser(
   fn,
-  { bundle = seedBundle(), extra = {}, viewport = { width: 1280, height: 900 } } = {},
+  { bundle = seedBundle(), extra = {}, viewport = { width: 1280, height: 900 }, site } = {},
 ) {
-  const { base, data, server } = await serveWww({ "techmatch.bundle": bundle, ...extra });
+  const { base, data, server } = site
+    ? await serveFolder(site)
+    : await serveWww({ "techmatch.bundle": bundle, ...extra });
   let browser;
   try {
     browser = await launchChromium(playwright, executable, FLAGS);

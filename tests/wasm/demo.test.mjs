@@ -148,6 +148,31 @@ test(
         null,
         { timeout: 10_000 },
       );
+      // Every vocabulary value in English: facets, chips, card tags; the place as city and province.
+      const cjk = /[\u3400-\u9fff]/;
+      assert.match(await page.textContent("tech-match >> .chips"), /Industry: Modern agriculture/);
+      // Every filter off, so that every facet value shows.
+      for (let i = 0; i < 10 && (await page.$("tech-match >> .chips button")); i++)
+        await page.click("tech-match >> .chips button");
+      await page.waitForFunction(
+        () => /results? \(/.test(document.querySelector("tech-match").shadowRoot.querySelector(".status").textContent),
+        null,
+        { timeout: 10_000 },
+      );
+      for (const sel of [".facets", ".tags"]) {
+        const text = await page.$$eval("tech-match", ([el], s) => el.shadowRoot.querySelector(s).textContent, sel);
+        assert.doesNotMatch(text, cjk, `${sel} in English: ${text}`);
+      }
+      await page.click("tech-match >> .card-title");
+      await page.waitForSelector("tech-match >> .detail dl", { timeout: 10_000 });
+      const rows = await page.$$eval("tech-match", ([el]) =>
+        Object.fromEntries(
+          [...el.shadowRoot.querySelectorAll(".detail dt")].map((dt) => [dt.textContent, dt.nextSibling.textContent]),
+        ),
+      );
+      for (const label of ["Industries", "Technology fields", "Region"])
+        if (rows[label]) assert.doesNotMatch(rows[label], cjk, `${label}: ${rows[label]}`);
+      assert.match(rows.Region, /^[A-Z][\w' ]+(, [A-Z]\w+)?$/, `Region: ${rows.Region}`);
 
       assert.deepEqual(problems, [], "no errors on the page (CSP included)");
     });

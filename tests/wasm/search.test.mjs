@@ -132,3 +132,15 @@ test("every answer equals the native CLI's, field for field", () => {
     assert.equal(d, null, `${JSON.stringify(req)}: ${d}`);
   }
 });
+
+test("every example the search box suggests finds records, in both languages", async () => {
+  const { STRINGS } = await import("../../www/tech-match/i18n.js");
+  for (const [lang, s] of Object.entries(STRINGS)) {
+    const examples = s.placeholder.split(/例如：|e\.g\. /)[1].split(/、|, /);
+    assert.ok(examples.length >= 3, `${lang}: ${s.placeholder}`);
+    for (const q of examples) {
+      const res = engine.search({ q });
+      assert.ok(res.total > 0 && !res.partial, `${lang} placeholder example ${q}: ${res.total} hits`);
+    }
+  }
+});

@@ -3,7 +3,7 @@
 // and on each match (the tm-contact event: the portal takes over), and "print recommendation",
 // which prints the record and its matches as a report (print.css). Sends "open" {id}, "back" and
 // "view" {view: "match"} to the element.
-import { reasonText, trlLabel, valueName } from "./i18n.js";
+import { placeName, reasonText, trlLabel, valueName } from "./i18n.js";
 import { button, h, kindBadge, linkButton, metaItems, textNode, today, trlBadge } from "./dom.js";
 
 /** The rows of the detail list: [label key, value of record `r`]. */
@@ -18,18 +18,18 @@ function rows(t, lang, r) {
     [L.expected_outcome, r.expected_outcome],
     [L.advantages, r.advantages],
     [L.keywords, r.keywords],
-    [L.industries, r.industries],
-    [L.fields, r.fields],
-    [L.result_type, r.result_type && valueName(r.result_type, lang)],
-    [r.kind === "result" ? L.modes_result : L.modes_need, (r.modes ?? []).map((m) => valueName(m, lang))],
+    [L.industries, (r.industries ?? []).map((v) => valueName("industries", v, lang))],
+    [L.fields, (r.fields ?? []).map((v) => valueName("fields", v, lang))],
+    [L.result_type, r.result_type && valueName("result_type", r.result_type, lang)],
+    [r.kind === "result" ? L.modes_result : L.modes_need, (r.modes ?? []).map((m) => valueName("modes", m, lang))],
     [L.trl, trl && trlLabel(trl, lang)?.title],
-    [L.region, r.region_name ?? r.province],
+    [L.region, placeName(r, lang)],
     [t.budget("").trim(), r.budget_band],
     [
       t.price("").replace(/\s.*$/, ""),
       r.price !== undefined && r.price !== null ? t.price(r.price).replace(/^\S+\s/, "") : null,
     ],
-    [L.ipr, (r.ipr ?? []).map((i) => `${i.type}（${i.status}）`)],
+    [L.ipr, (r.ipr ?? []).map((i) => `${valueName("ipr", i.type, lang)}${t.paren(valueName("ipr", i.status, lang))}`)],
     [L.inventors, r.inventors],
     [L.published, r.published],
     [L.deadline, r.deadline],

@@ -1,7 +1,8 @@
 // Interface strings of <tech-match> in Chinese and English, and the plain-words phrasing of match
 // reasons. Record data is never translated (it is shown as written); enumerations are.
+import { CITIES, EN_NAMES, PROVINCES } from "./names-en.js";
 
-/** Names of the nine TRL levels (技术就绪水平, after GB/T 22900), index = level − 1 (src/taxonomy.rs). */
+/** Names of the nine TRL levels (技术就绪水平, after GB/T 22900), index = level − 1 (src/core/taxonomy.rs). */
 export const TRL_NAMES = {
   zh: [
     "基本原理发现",
@@ -25,24 +26,6 @@ export const TRL_NAMES = {
     "System complete and qualified",
     "In actual use / mass production",
   ],
-};
-
-/** English names of the controlled vocabularies (modes, result types, kinds). */
-const EN_VALUES = {
-  转让: "Transfer",
-  许可: "Licence",
-  委托开发: "Commissioned development",
-  合作开发: "Joint development",
-  作价入股: "Equity investment",
-  技术服务: "Technical service",
-  其他: "Other",
-  新技术: "New technology",
-  新工艺: "New process",
-  新产品: "New product",
-  新材料: "New material",
-  新装备: "New equipment",
-  新品种: "New variety",
-  软件: "Software",
 };
 
 export const STRINGS = {
@@ -149,6 +132,7 @@ export const STRINGS = {
     csv: ["编号", "类型", "标题", "匹配对象", "匹配度", "匹配理由", "备注"],
     reasonJoin: "；",
     listJoin: "、",
+    paren: (s) => `（${s}）`,
     reasons: {
       terms: (d) => (d ? `文本相近：都提到 ${d}` : "文本相近"),
       industry: (d) => `同属产业：${d}`,
@@ -163,7 +147,7 @@ export const STRINGS = {
     },
   },
   en: {
-    placeholder: "Search needs and results, e.g. saline soil, laser cladding, PM2.5",
+    placeholder: "Search needs and results, e.g. silver sintering, cathodic protection, PM2.5",
     searchLabel: "Search technology needs and research results",
     searchButton: "Search",
     loading: "Loading data…",
@@ -268,6 +252,7 @@ export const STRINGS = {
     csv: ["id", "kind", "title", "matched_for", "score", "reasons", "note"],
     reasonJoin: "; ",
     listJoin: ", ",
+    paren: (s) => ` (${s})`,
     reasons: {
       terms: (d) => (d ? `Similar text: both mention ${d}` : "Similar text"),
       industry: (d) => `Same industry: ${d}`,
@@ -297,18 +282,46 @@ function fmtNumber(n, lang) {
 /** The facets the widget shows and keeps in the URL, in display order. */
 export const FACETS = ["kind", "industries", "fields", "result_type", "modes", "region"];
 
-/** Facets whose values are a controlled vocabulary, shown in the interface language. */
-export const TRANSLATED_FACETS = new Set(["modes", "result_type"]);
-
 /** The label of facet value `value` of `field` (kinds by name, vocabularies translated). */
 export function valueLabel(field, value, lang) {
   if (field === "kind") return (STRINGS[lang] ?? STRINGS.zh).kind[value] ?? value;
-  return TRANSLATED_FACETS.has(field) ? valueName(value, lang) : value;
+  return valueName(field, value, lang);
 }
 
-/** A controlled-vocabulary value in the interface language (data values stay as written). */
-export function valueName(value, lang) {
-  return lang === "en" ? (EN_VALUES[value] ?? value) : value;
+/** A controlled-vocabulary value of `field` (industries, fields, modes, result_type, ipr, region) in
+ *  the interface language; a value outside the vocabulary stays as written. */
+export function valueName(field, value, lang) {
+  return lang === "en" ? (EN_NAMES[field]?.[value] ?? value) : value;
+}
+
+const PROVINCE_CODES = Object.entries(PROVINCES).map(([code, [zh]]) => [zh, code]);
+
+/** The English name of a place written as records write it (河北省, 沧州市泊头市, 河北省沧州市,
+ *  北京市海淀区) or as a region code (130900): "Cangzhou, Hebei", "Beijing"; null when the tables do
+ *  not know it. */
+function englishPlace(place) {
+  let province = null;
+  let city = null;
+  if (/^\d{6}$/.test(place)) {
+    province = place.slice(0, 2);
+    city = place.slice(0, 4);
+  } else {
+    const [name, code] = PROVINCE_CODES.find(([zh]) => place.startsWith(zh)) ?? ["", null];
+    const rest = place.slice(name.length);
+    city = Object.keys(CITIES).find((c) => (!code || c.startsWith(code)) && rest.startsWith(CITIES[c][0])) ?? null;
+    province = code ?? city?.slice(0, 2) ?? null;
+  }
+  const p = PROVINCES[province]?.[1];
+  const c = CITIES[city]?.[1];
+  if (!p) return null;
+  return c && c !== p ? `${c}, ${p}` : p;
+}
+
+/** Where record `r` is, in `lang`: its region name as written, or in English its city and province. */
+export function placeName(r, lang) {
+  const written = r.region_name ?? r.province;
+  if (lang !== "en") return written;
+  return englishPlace(String(written ?? "")) ?? (r.region ? englishPlace(String(r.region)) : null) ?? written;
 }
 
 /** "TRL 6 · name" or "TRL 6–9" for a tags.trl list ([level] or [min, max]). */
@@ -329,7 +342,7 @@ export function reasonText(reason, lang) {
     list
       .split(/,\s*/)
       .filter(Boolean)
-      .map((m) => valueName(m, lang))
+      .map((m) => valueName("modes", m, lang))
       .join(s.listJoin);
   if (!f) return `${reason.kind}: ${d}`;
   switch (reason.kind) {
@@ -355,12 +368,21 @@ export function reasonText(reason, lang) {
         d
           .split(/,\s*/)
           .filter(Boolean)
-          .map((t) => (lang === "en" ? `“${t}”` : `“${t}”`))
+          .map((t) => `“${t}”`)
           .join(s.listJoin),
       );
     case "industry":
-    case "field":
-      return f(d.split(/,\s*/).join(s.listJoin));
+    case "field": {
+      const field = reason.kind === "industry" ? "industries" : "fields";
+      return f(
+        d
+          .split(/,\s*/)
+          .map((v) => valueName(field, v, lang))
+          .join(s.listJoin),
+      );
+    }
+    case "region":
+      return f(lang === "en" ? (englishPlace(d) ?? d) : d);
     default:
       return f(d);
   }

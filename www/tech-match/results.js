@@ -1,7 +1,7 @@
 // The results list of <tech-match>: one card per hit (kind, highlighted title and snippet, tags,
 // owner / deadline / bounty fetched from the record), the empty state, the pager, and arrow-key
 // moves between titles. Sends "open" {id} and "page" {page} to the element.
-import { TRANSLATED_FACETS, valueName } from "./i18n.js";
+import { valueName } from "./i18n.js";
 import { appendMarked, button, h, kindBadge, metaItems, trlBadge } from "./dom.js";
 
 const CARD_TAGS = ["industries", "fields", "result_type", "modes", "region"];
@@ -85,8 +85,7 @@ export class Results {
     const snippet = appendMarked(h("p", { cls: "snippet", part: "snippet" }), hit.snippet, hit.highlights);
     const tags = h("div", { cls: "tags" }, trlBadge(hit.tags?.trl, lang));
     for (const k of CARD_TAGS) {
-      for (const v of hit.tags?.[k] ?? [])
-        tags.append(h("span", { cls: "tag", text: TRANSLATED_FACETS.has(k) ? valueName(v, lang) : v }));
+      for (const v of hit.tags?.[k] ?? []) tags.append(h("span", { cls: "tag", text: valueName(k, v, lang) }));
     }
     li.append(head, snippet, tags, h("div", { cls: "meta", part: "meta" }));
     return li;
