@@ -23,6 +23,7 @@ mod request;
 mod score;
 mod search;
 mod snippet;
+mod store;
 mod stored;
 
 pub use query::{QueryOptions, MAX_SUBSTRING_WORDS};
@@ -41,7 +42,6 @@ use crate::engine::recent::SearchKey;
 use crate::Error;
 use std::sync::{Arc, Mutex};
 use tantivy::query::AllQuery;
-use tantivy::store::StoreReader;
 use tantivy::{Index, ReloadPolicy, Searcher};
 
 /// Store blocks each segment's reader keeps decompressed (tantivy's own searcher keeps as many).
@@ -51,7 +51,7 @@ const STORE_CACHE_BLOCKS: usize = 100;
 pub struct Engine {
     searcher: Searcher,
     /// Each segment's stored records (read by [`stored_text`]).
-    stores: Vec<StoreReader>,
+    stores: Vec<store::Store>,
     fields: Fields,
     header: Header,
     bundle_bytes: u64,
@@ -73,20 +73,18 @@ impl Engine {
         schema::register_analyzer(&index);
         let fields = Fields::from_schema(&index.schema())
             .map_err(|e| Error::Unreadable(format!("index schema is not techmatch's: {e}")))?;
+        // Checked before the searcher opens them: tantivy trusts a store's footer and block index.
+        let stores = store::open_stores(&index, STORE_CACHE_BLOCKS)?;
         let reader = index
             .reader_builder()
             .reload_policy(ReloadPolicy::Manual)
+            .doc_store_cache_num_blocks(0) // tantivy's store readers go unused: see `store`
             .num_warming_threads(0)
             .try_into()
             .map_err(|e| Error::Unreadable(format!("cannot read the index: {e}")))?;
         let searcher = reader.searcher();
-        let stores = searcher
-            .segment_readers()
-            .iter()
-            .map(|s| s.get_store_reader(STORE_CACHE_BLOCKS))
-            .collect::<Result<_, _>>();
         Ok(Engine {
-            stores: stores.map_err(|e| Error::Unreadable(format!("cannot read the stored records: {e}")))?,
+            stores: store::in_searcher_order(stores, &searcher)?,
             searcher,
             fields,
             header: bundle.header.clone(),

@@ -102,8 +102,8 @@ impl Engine {
             .stores
             .get(addr.segment_ord as usize)
             .ok_or_else(|| Error::Index(format!("no segment {}", addr.segment_ord)))?;
-        let bytes = store.get_document_bytes(addr.doc_id)?;
-        stored_text(bytes.as_slice())?.ok_or_else(|| Error::Index("stored record missing".into()))
+        let bytes = store.document_bytes(addr.doc_id)?;
+        stored_text(&bytes)?.ok_or_else(|| Error::Index("stored record missing".into()))
     }
 
     /// The document address of a record id.

@@ -634,3 +634,20 @@ fn xlsx_dates_out_of_the_calendar_are_named_not_a_crash() {
         Some("2026-06-30")
     );
 }
+
+#[test]
+fn a_flipped_byte_anywhere_in_the_stored_records_is_an_error_not_a_panic() {
+    // These flips (found by sweeping the store file of the seeds bundle, checksums recomputed as a
+    // forger would) damaged a block's record offsets, and tantivy's store reader sliced past the
+    // block: a panic, a trap in WASM. Every 499th byte of the file is swept as well (every 7th: 0
+    // panics in 26,709 flips, BENCHMARKS.md).
+    let header = techmatch::bundle::parse_header(targets::SEEDS_BUNDLE, targets::SEEDS_BUNDLE.len() as u64).unwrap();
+    let store = 4u8;
+    let file = &header.files[store as usize];
+    assert!(file.name.ends_with(".store"), "{}", file.name);
+    let len = file.len;
+    let sweep = (0..len as u32).step_by(499);
+    for at in [24858u32, 24864, 24867, 46839, 46845, 50427].into_iter().chain(sweep) {
+        targets::bundle_files(&[[store].as_slice(), &at.to_le_bytes(), &[0xff]].concat());
+    }
+}
