@@ -149,6 +149,7 @@ fn respond(mut stream: TcpStream, root: &Path) -> std::io::Result<()> {
         return refuse(&mut stream, &mut reader, "414 URI Too Long");
     };
     let mut range = None;
+    let mut if_range = None;
     let mut budget = MAX_HEADERS;
     loop {
         let Some(line) = read_head_line(&mut reader, budget)? else {
@@ -161,6 +162,8 @@ fn respond(mut stream: TcpStream, root: &Path) -> std::io::Result<()> {
         if let Some((k, v)) = line.split_once(':') {
             if k.trim().eq_ignore_ascii_case("range") {
                 range = Some(v.trim().to_string());
+            } else if k.trim().eq_ignore_ascii_case("if-range") {
+                if_range = Some(v.trim().to_string());
             }
         }
     }
@@ -173,7 +176,13 @@ fn respond(mut stream: TcpStream, root: &Path) -> std::io::Result<()> {
         return status(&mut stream, "404 Not Found");
     };
     let mut file = std::fs::File::open(&path)?;
-    let len = file.metadata()?.len();
+    let meta = file.metadata()?;
+    let len = meta.len();
+    let etag = etag(&meta);
+    // A range of another version of the file (If-Range names an older one): the whole file.
+    if if_range.is_some_and(|v| v != etag) {
+        range = None;
+    }
     let spans = match range.as_deref() {
         None => None,
         Some(r) => match parse_ranges(r, len) {
@@ -196,7 +205,7 @@ fn respond(mut stream: TcpStream, root: &Path) -> std::io::Result<()> {
         ),
     };
     let body_len = pieces.iter().map(|(head, _, n)| head.len() as u64 + n).sum::<u64>() + tail.len() as u64;
-    let head = format!("HTTP/1.1 {code}\r\n{headers}Content-Length: {body_len}\r\nAccept-Ranges: bytes\r\nCache-Control: no-cache\r\nConnection: close\r\n\r\n");
+    let head = format!("HTTP/1.1 {code}\r\n{headers}Content-Length: {body_len}\r\nETag: {etag}\r\nAccept-Ranges: bytes\r\nCache-Control: no-cache\r\nConnection: close\r\n\r\n");
     stream.write_all(head.as_bytes())?;
     if method == "GET" {
         for (head, start, n) in pieces {
@@ -207,6 +216,21 @@ fn respond(mut stream: TcpStream, root: &Path) -> std::io::Result<()> {
         stream.write_all(tail.as_bytes())?;
     }
     stream.flush()
+}
+
+/// A strong validator of a file's version: its length and modification time, as nginx writes it.
+fn etag(meta: &std::fs::Metadata) -> String {
+    let modified = meta
+        .modified()
+        .ok()
+        .and_then(|t| t.duration_since(std::time::UNIX_EPOCH).ok())
+        .unwrap_or_default();
+    format!(
+        "\"{:x}-{:x}-{:x}\"",
+        modified.as_secs(),
+        modified.subsec_nanos(),
+        meta.len()
+    )
 }
 
 /// Serves `dir` until the process is stopped.
@@ -259,6 +283,37 @@ mod tests {
         let mut out = Vec::new();
         client.read_to_end(&mut out).unwrap();
         out
+    }
+
+    #[test]
+    fn a_range_of_another_version_of_the_file_is_answered_with_the_whole_file() {
+        let dir = tempfile::tempdir().unwrap();
+        std::fs::write(dir.path().join("t.bundle"), vec![7u8; 3000]).unwrap();
+        let head = |answer: &[u8]| {
+            String::from_utf8_lossy(answer)
+                .lines()
+                .take(8)
+                .collect::<Vec<_>>()
+                .join("\n")
+        };
+        let first = head(&ask(dir.path(), "GET /t.bundle HTTP/1.1\r\nRange: bytes=0-9\r\n\r\n"));
+        let etag = first
+            .lines()
+            .find_map(|l| l.strip_prefix("ETag: "))
+            .unwrap()
+            .to_string();
+        assert!(first.starts_with("HTTP/1.1 206") && etag.starts_with('"'), "{first}");
+        let same = format!("GET /t.bundle HTTP/1.1\r\nRange: bytes=0-9\r\nIf-Range: {etag}\r\n\r\n");
+        assert!(head(&ask(dir.path(), &same)).starts_with("HTTP/1.1 206"));
+        // The file rebuilt in place: its validator changes, and a range asked of the old one is refused
+        // as a range (the whole new file comes, a 200), so a page that opened the old one sees it.
+        std::fs::write(dir.path().join("t.bundle"), vec![8u8; 3001]).unwrap();
+        let changed = head(&ask(dir.path(), &same));
+        assert!(
+            changed.starts_with("HTTP/1.1 200") && changed.contains("Content-Length: 3001"),
+            "{changed}"
+        );
+        assert!(!changed.contains(&etag), "{changed}");
     }
 
     #[test]

@@ -14,6 +14,8 @@ use crate::bundle::RangeSource;
 /// A lazily opened bundle's bytes on a web server.
 pub(super) struct HttpRanges {
     pub(super) url: String,
+    /// The version opened (`If-Range`): another version answers 200, the whole new file.
+    pub(super) validator: Option<String>,
 }
 
 impl RangeSource for HttpRanges {
@@ -26,8 +28,16 @@ impl RangeSource for HttpRanges {
         xhr.set_response_type(XmlHttpRequestResponseType::Arraybuffer);
         let header = format!("bytes={}-{}", range.start, range.end.saturating_sub(1));
         xhr.set_request_header("Range", &header).map_err(js)?;
+        if let Some(v) = &self.validator {
+            xhr.set_request_header("If-Range", v).map_err(js)?;
+        }
         xhr.send().map_err(js)?;
         let status = xhr.status().map_err(js)?;
+        if status == 200 && self.validator.is_some() {
+            return Err(fail(
+                "the bundle changed on the server since it was opened (the server sent the whole new file)".into(),
+            ));
+        }
         if status != 206 {
             let why = if status == 200 {
                 " (the server ignores Range)"

@@ -8,7 +8,7 @@
 //! engine.match({ id: "N-2026-0001" }, { size: 5 });
 //! ```
 //!
-//! A large bundle need not be downloaded whole: `Engine.openLazy(url, size, prefix)` opens it
+//! A large bundle need not be downloaded whole: `Engine.openLazy(url, size, prefix, validator)` opens it
 //! from its opening (`Engine.openingLength`), and `planSearch` / `planMatch` /
 //! `planGet` answer, or name the byte ranges to fetch and `supply` first; www/tech-match/engine-worker.js
 //! drives that loop with concurrent `fetch` calls. Reads nobody planned for fall back to a
@@ -240,12 +240,14 @@ impl Engine {
     }
 
     /// Opens the bundle at `url` lazily: `size` is its length in bytes, `prefix` its first bytes,
-    /// through its `openingLength` (anything missing is fetched now, synchronously).
+    /// through its `openingLength` (anything missing is fetched now, synchronously). `validator`
+    /// (the first answer's strong ETag or Last-Modified) goes with every later request as
+    /// `If-Range`, so that a bundle replaced on the server is an error, not bytes of another file.
     #[wasm_bindgen(js_name = openLazy)]
-    pub fn open_lazy(url: String, size: f64, prefix: &[u8]) -> Result<Engine, JsError> {
+    pub fn open_lazy(url: String, size: f64, prefix: &[u8], validator: Option<String>) -> Result<Engine, JsError> {
         install_panic_hook();
         let size = offset(size, "size")?;
-        let cache = BlockCache::new(Box::new(HttpRanges { url }), size);
+        let cache = BlockCache::new(Box::new(HttpRanges { url, validator }), size);
         cache
             .supply(0, prefix)
             .map_err(|e| JsError::new(&format!("openLazy: {e}")))?;

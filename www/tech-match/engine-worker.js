@@ -20,11 +20,50 @@ const wasmReady = init(); // fetched and compiled while the bundle downloads
 wasmReady.catch(() => {}); // reported by load()
 let engine = null;
 let lazyUrl = null; // the bundle's URL while it is open lazily
+let lazyVersion = null; // what identifies the version of the bundle open lazily: {size, etag, validator}
+
+/** The bundle was replaced on the server while it was open lazily (a nightly rebuild written in
+ *  place): its ranges would be read against the old header. The widget opens it again. */
+class BundleChangedError extends Error {
+  constructor(url, why) {
+    super(`${url} changed on the server since it was opened (${why}); open it again`);
+    this.name = "BundleChangedError";
+  }
+}
+
+/** What identifies the version of the bundle `res` is from: its size, its ETag, and the validator
+ *  to send as If-Range (a strong ETag, else Last-Modified; same origin only: a CDN elsewhere may not
+ *  allow the header). */
+function versionOf(url, res, size) {
+  const etag = res.headers.get("ETag");
+  const sameOrigin = new URL(url).origin === self.location.origin;
+  const validator = etag && !etag.startsWith("W/") ? etag : res.headers.get("Last-Modified");
+  return { size, etag, validator: sameOrigin ? validator : null };
+}
+
+/** The headers of a range request for the bundle open lazily. */
+function rangeHeaders(range, version = lazyVersion) {
+  return version?.validator ? { Range: range, "If-Range": version.validator } : { Range: range };
+}
+
+/** Throws BundleChangedError when `res` is not from the version of the bundle that was opened: a
+ *  200 to If-Range, another ETag, another total size. */
+function checkVersion(url, res, version = lazyVersion) {
+  if (!version) return;
+  if (res.status === 200 && version.validator) throw new BundleChangedError(url, "the server sent the whole new file");
+  const etag = res.headers.get("ETag");
+  if (etag && version.etag && etag !== version.etag)
+    throw new BundleChangedError(url, `ETag ${version.etag} → ${etag}`);
+  const total = /\/(\d+)$/.exec(res.headers.get("Content-Range") ?? "")?.[1];
+  if (total && Number(total) !== version.size) throw new BundleChangedError(url, `${version.size} → ${total} bytes`);
+}
 
 const post = (msg) => self.postMessage(msg);
 
 function fail(id, e) {
   const error = e instanceof Error ? { name: e.name, message: e.message } : { name: "Error", message: String(e) };
+  // The engine's own fetch (src/wasm/fetch.rs) found the bundle replaced: the same case as ours.
+  if (/changed on the server since it was opened/.test(error.message)) error.name = "BundleChangedError";
   post({ id, ok: false, error });
   // A trap (a Rust panic aborts) leaves the instance's memory in an unknown state: it must not
   // answer again. The page starts a new engine.
@@ -39,10 +78,11 @@ async function fetchRange(url, start, end) {
   const what = `bytes ${start}–${end} of ${url}`;
   let res;
   try {
-    res = await fetch(url, { headers: { Range: `bytes=${start}-${end - 1}` } });
+    res = await fetch(url, { headers: rangeHeaders(`bytes=${start}-${end - 1}`) });
   } catch (e) {
     throw new Error(`cannot fetch ${what}: ${e.message}`);
   }
+  checkVersion(url, res);
   if (res.status !== 206) throw new Error(`cannot fetch ${what}: HTTP ${res.status}`);
   const bytes = new Uint8Array(await res.arrayBuffer());
   if (bytes.length !== end - start) throw new Error(`cannot fetch ${what}: received ${bytes.length} bytes`);
@@ -74,9 +114,15 @@ async function fetchMultipart(url, ranges, supply) {
   let parts = null;
   try {
     const res = await fetch(url, {
-      headers: { Range: `bytes=${ranges.map(([s, e]) => `${s}-${e - 1}`).join(",")}` },
+      headers: rangeHeaders(`bytes=${ranges.map(([s, e]) => `${s}-${e - 1}`).join(",")}`),
       signal: controller.signal,
     });
+    try {
+      checkVersion(url, res);
+    } catch (e) {
+      controller.abort();
+      throw e;
+    }
     if (res.status !== 206) {
       controller.abort(); // a 200 carries the whole bundle
       if (res.ok) multipart = false;
@@ -86,7 +132,8 @@ async function fetchMultipart(url, ranges, supply) {
     const body = new Uint8Array(await res.arrayBuffer());
     const single = /^bytes (\d+)-\d+\//.exec(res.headers.get("Content-Range") ?? "");
     parts = boundary ? byteRanges(body, boundary) : single ? [[Number(single[1]), body]] : null;
-  } catch {
+  } catch (e) {
+    if (e instanceof BundleChangedError) throw e;
     // Refused (a cross-origin host that does not allow this Range header) or cut off: one request per range.
   }
   const missed = parts
@@ -210,16 +257,18 @@ async function open(url, loading) {
     return { bytes, lazy: false };
   }
   await wasmReady;
+  const version = versionOf(url, first, size);
   // The opening (header and hot section): the first answer may name only the header's end.
   for (let i = 0; i < 2; i++) {
     const need = Engine.openingLength(prefix) ?? 0;
     if (need <= prefix.length || need > size) break;
-    const res = await fetch(url, { headers: { Range: `bytes=${prefix.length}-${need - 1}` } });
+    const res = await fetch(url, { headers: rangeHeaders(`bytes=${prefix.length}-${need - 1}`, version) });
+    checkVersion(url, res, version);
     if (res.status !== 206)
       throw new Error(`cannot fetch bytes ${prefix.length}–${need} of ${url}: HTTP ${res.status}`);
     prefix = await readBody(res, need, prefix);
   }
-  return { prefix, size, lazy: true };
+  return { prefix, size, lazy: true, version };
 }
 
 async function load(id, url, loading = "auto") {
@@ -232,8 +281,11 @@ async function load(id, url, loading = "auto") {
     engine?.free();
     engine = null;
     lazyUrl = null;
-    engine = opened.lazy ? Engine.openLazy(url, opened.size, opened.prefix) : Engine.load(opened.bytes);
-    if (opened.lazy) lazyUrl = url;
+    lazyVersion = null;
+    engine = opened.lazy
+      ? Engine.openLazy(url, opened.size, opened.prefix, opened.version.validator ?? undefined)
+      : Engine.load(opened.bytes);
+    if (opened.lazy) [lazyUrl, lazyVersion] = [url, opened.version];
     const value = {
       bytes,
       size: opened.lazy ? opened.size : bytes,

@@ -348,10 +348,20 @@ class TechMatch extends HTMLElement {
     }
   }
 
-  /** After an engine error in `phase`: tells the page; a dead engine (its worker failed) gives way
-   *  to the error screen, whose retry starts a new one; a live engine keeps answering. */
+  /** After an engine error in `phase`: tells the page; a bundle replaced on the server is opened
+   *  again; a dead engine (its worker failed) gives way to the error screen, whose retry starts a
+   *  new one; a live engine keeps answering. */
   _failed(error, phase) {
     this._emit("tm-error", { error, message: error.message, phase });
+    if (error.name === "BundleChangedError" && this._engine && !this._loading) {
+      // The portal published a new bundle in place while this page had the old one open lazily:
+      // open the new one and show the same screen from it.
+      this._engine.terminate();
+      this._engine = null;
+      this._records.clear();
+      this._load();
+      return;
+    }
     if (!this._engine || this._engine.alive) return;
     this._engine = null;
     this._records.clear();
