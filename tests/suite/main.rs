@@ -16,4 +16,5 @@ mod push;
 mod robustness;
 mod sbir;
 mod servers;
+mod text_edges;
 mod vocabulary;
