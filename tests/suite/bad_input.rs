@@ -2,7 +2,7 @@
 
 use crate::common;
 
-use common::{need_json, result_json, temp_file};
+use common::{need_json, result_json, temp_file, NEED_COLUMNS};
 use serde_json::json;
 use techmatch::build::mapping::Mapping;
 use techmatch::build::pipeline;
@@ -312,19 +312,7 @@ fn xlsx_with_merged_headers_and_empty_rows() {
     let path = dir.path().join("needs.xlsx");
     let mut wb = Workbook::new();
     let ws = wb.add_worksheet().set_name("需求").unwrap();
-    let header = [
-        "id",
-        "kind",
-        "title",
-        "summary",
-        "industries",
-        "region",
-        "deadline",
-        "coop_modes",
-        "org",
-        "contact",
-    ];
-    for (c, h) in header.iter().enumerate() {
+    for (c, h) in NEED_COLUMNS.iter().enumerate() {
         ws.write_string(0, c as u16, *h).unwrap();
     }
     let row = [

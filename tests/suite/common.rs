@@ -10,6 +10,20 @@ use techmatch::build::pipeline;
 use techmatch::bundle::Bundle;
 use techmatch::engine::Engine;
 
+/// The columns of a need's spreadsheet row in the tests that write XLSX sheets.
+pub const NEED_COLUMNS: [&str; 10] = [
+    "id",
+    "kind",
+    "title",
+    "summary",
+    "industries",
+    "region",
+    "deadline",
+    "coop_modes",
+    "org",
+    "contact",
+];
+
 /// The project root.
 pub fn root() -> PathBuf {
     PathBuf::from(env!("CARGO_MANIFEST_DIR"))

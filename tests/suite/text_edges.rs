@@ -4,7 +4,7 @@
 
 use std::path::PathBuf;
 
-use crate::common::{need_json, result_json, temp_file};
+use crate::common::{need_json, result_json, temp_file, NEED_COLUMNS};
 use serde_json::json;
 use tantivy::directory::OwnedBytes;
 use techmatch::build::pipeline;
@@ -106,19 +106,7 @@ fn xlsx_dates_out_of_the_calendar_are_named_not_a_crash() {
     let mut wb = Workbook::new();
     let ws = wb.add_worksheet();
     let date = Format::new().set_num_format("yyyy-mm-dd");
-    let header = [
-        "id",
-        "kind",
-        "title",
-        "summary",
-        "industries",
-        "region",
-        "deadline",
-        "coop_modes",
-        "org",
-        "contact",
-    ];
-    for (c, h) in header.iter().enumerate() {
+    for (c, h) in NEED_COLUMNS.iter().enumerate() {
         ws.write_string(0, c as u16, *h).unwrap();
     }
     // Excel serial days: a real date, then values no calendar holds.
