@@ -10,7 +10,7 @@ mod targets;
 use std::path::PathBuf;
 use std::process::Command;
 
-use common::temp_file;
+use common::{temp_file, NEED_COLUMNS};
 use tantivy::directory::OwnedBytes;
 use techmatch::bundle::{self, Bundle};
 use techmatch::engine::Engine;
@@ -165,38 +165,23 @@ fn tiny_bundle() -> Vec<u8> {
 fn xlsx_input() -> Vec<u8> {
     let mut wb = rust_xlsxwriter::Workbook::new();
     let ws = wb.add_worksheet();
-    let rows = [
-        [
-            "id",
-            "kind",
-            "title",
-            "summary",
-            "industries",
-            "region",
-            "deadline",
-            "coop_modes",
-            "org",
-            "contact",
-            "trl_min",
-        ],
-        [
-            "N1",
-            "need",
-            "激光熔覆修复",
-            "需要激光熔覆修复技术",
-            "激光及智能装备制造",
-            "130900",
-            "2027-06-30",
-            "合作开发",
-            "某公司",
-            "张三",
-            "4",
-        ],
+    let header = NEED_COLUMNS.iter().chain(&["trl_min"]);
+    let row = [
+        "N1",
+        "need",
+        "激光熔覆修复",
+        "需要激光熔覆修复技术",
+        "激光及智能装备制造",
+        "130900",
+        "2027-06-30",
+        "合作开发",
+        "某公司",
+        "张三",
+        "4",
     ];
-    for (r, row) in rows.iter().enumerate() {
-        for (c, v) in row.iter().enumerate() {
-            ws.write_string(r as u32, c as u16, *v).unwrap();
-        }
+    for (c, (h, v)) in header.zip(row).enumerate() {
+        ws.write_string(0, c as u16, *h).unwrap();
+        ws.write_string(1, c as u16, v).unwrap();
     }
     let mut out = vec![4, 0];
     out.extend(wb.save_to_buffer().unwrap());
