@@ -64,6 +64,11 @@ impl Fields {
         })
     }
 
+    /// The text fields in the order of [`TEXT_FIELDS`].
+    pub fn text_fields(&self) -> [Field; 3] {
+        TEXT_FIELDS.map(|(name, _)| self.text(name))
+    }
+
     /// The text field for a name of [`TEXT_FIELDS`].
     pub fn text(&self, name: &str) -> Field {
         match name {

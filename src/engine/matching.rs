@@ -8,6 +8,7 @@
 //! columns — and only the hits shown are read from the stored records, so a lazily loaded bundle
 //! fetches a tenth of the records it would otherwise.
 
+use super::candidates::{look_up, CORE_TERMS};
 use super::request::{check_match, today};
 use crate::core::record::{Kind, PublicRecord};
 use crate::core::taxonomy;
@@ -21,10 +22,11 @@ use crate::engine::MatchResponse;
 use crate::engine::MatchTags;
 use crate::Error;
 use std::collections::{HashMap, HashSet};
-use tantivy::Term;
+use tantivy::postings::TermInfo;
 
-/// Source terms used to find candidates.
-pub(super) const MAX_TERMS: usize = 40;
+/// Source terms used to find candidates: a long need's strongest terms, up to this many (a real
+/// need's median is 143 distinct terms, its longest 564).
+pub(super) const MAX_TERMS: usize = 400;
 
 /// Matched phrases named in a `terms` reason.
 pub(super) const MAX_NAMED_TERMS: usize = 8;
@@ -33,6 +35,30 @@ pub(super) const MAX_NAMED_TERMS: usize = 8;
 pub(super) struct SourceTerm {
     pub(super) text: String,
     pub(super) weight: f32,
+}
+
+/// A source's terms that some record holds, strongest first, with their dictionary entries.
+pub(super) struct SourceTerms {
+    pub(super) terms: Vec<SourceTerm>,
+    /// The weight of the source's [`MAX_TERMS`] strongest terms, held or not: what a candidate's
+    /// share is measured against.
+    pub(super) profile: f32,
+    /// Each term's entry in each text field (the order of [`crate::core::schema::TEXT_FIELDS`]),
+    /// per segment: `infos[segment][term][field]`, each looked up once per match.
+    pub(super) infos: Vec<Vec<[Option<TermInfo>; 3]>>,
+    /// Each source text's chaining terms as indices into `terms` (none for a term not kept).
+    slots: [Vec<Option<usize>>; 3],
+}
+
+impl SourceTerms {
+    /// How many documents hold term `k` in text field `f`, over all segments.
+    pub(super) fn doc_freq(&self, k: usize, f: usize) -> u64 {
+        self.infos
+            .iter()
+            .flat_map(|s| &s[k][f])
+            .map(|i| u64::from(i.doc_freq))
+            .sum()
+    }
 }
 
 /// `values` in their order, each once.
@@ -110,18 +136,17 @@ impl Engine {
             _ => return Err(Error::Request("give either id or text".into())),
         };
         let source_text = SourceText::new(&source);
-        let (terms, profile) = self.source_terms(&source_text)?;
-        if terms.is_empty() {
+        let terms = self.source_terms(&source_text, false)?;
+        if terms.terms.is_empty() {
             return Ok(MatchResponse { hits: Vec::new() });
         }
-        let ranked = self.weigh_candidates(&source, &terms, profile, req.size, today)?;
+        let ranked = self.weigh_candidates(&source, &terms, req.size, today, false)?;
         // Every hit is read before an error counts, so a lazy bundle's plan names all their blocks.
         let records: Vec<Result<PublicRecord, Error>> = ranked.iter().map(|(_, _, c)| self.record_at(c.addr)).collect();
-        let weights: HashMap<&str, f32> = terms.iter().map(|t| (t.text.as_str(), t.weight)).collect();
         let mut hits = Vec::with_capacity(ranked.len());
         for ((_, text_points, c), record) in ranked.into_iter().zip(records) {
             let record = record?;
-            let phrases = matched_phrases(&source_text, &c.matched, &weights).join(", ");
+            let phrases = matched_phrases(&source_text, &terms, &c.held_terms).join(", ");
             let reasons = pair_reasons(&source, &record, text_points, phrases, today);
             hits.push(MatchHit {
                 id: record.id,
@@ -147,52 +172,69 @@ impl Engine {
             _ => None,
         };
         let Some(source) = source else { return };
-        let source_text = SourceText::new(&source);
-        for segment in self.searcher.segment_readers() {
-            let Ok(body) = segment.inverted_index(self.fields.body) else {
-                continue;
-            };
-            for text in source_tf(&source_text).into_keys() {
-                let _ = body.get_term_info(&Term::from_field_text(self.fields.body, &text));
-            }
-        }
-        let Ok((terms, profile)) = self.source_terms(&source_text) else {
+        let Ok(today) = today(req.today.as_deref()) else { return };
+        let Ok(terms) = self.source_terms(&SourceText::new(&source), true) else {
             return;
         };
-        let query = self.candidate_query(&terms, source.kind().is_demand(), &source.id);
-        self.warm_terms(&[&query]);
-        let Ok(today) = today(req.today.as_deref()) else { return };
-        if let Ok(ranked) = self.weigh_candidates(&source, &terms, profile, req.size, today) {
+        if let Ok(ranked) = self.weigh_candidates(&source, &terms, req.size, today, true) {
             for (_, _, c) in ranked {
                 let _ = self.record_at(c.addr);
             }
         }
     }
 
-    /// The source's chaining terms that some record holds, weighted by tf (title and keywords count
-    /// double) × idf, strongest first; and the weight of the source's [`MAX_TERMS`] strongest terms,
-    /// held or not, which a candidate's share is measured against (a term no record holds weighs as
-    /// much as the rarest held one: it is part of what the source asks, and nobody offers it).
-    pub(super) fn source_terms(&self, source: &SourceText) -> Result<(Vec<SourceTerm>, f32), Error> {
+    /// The source's chaining terms that some record's body holds, weighted by tf (title and keywords
+    /// count double) × idf, the [`MAX_TERMS`] strongest, with their dictionary entries (the body's
+    /// for all, the title's and keywords' for the [`CORE_TERMS`] strongest); and their profile (a term no record holds weighs as much as the rarest held one: it is
+    /// part of what the source asks, and nobody offers it). When `planning`, entries in blocks a
+    /// lazy bundle has yet to fetch count as absent (see [`Engine::warm_match`]).
+    pub(super) fn source_terms(&self, source: &SourceText, planning: bool) -> Result<SourceTerms, Error> {
         let n = self.searcher.num_docs() as f32;
-        let tf = source_tf(source);
-        let mut terms = Vec::with_capacity(tf.len());
-        let mut weights = Vec::with_capacity(tf.len());
-        for (text, f) in tf {
-            let df = self
-                .searcher
-                .doc_freq(&Term::from_field_text(self.fields.body, &text))? as f32;
+        let [title, keywords, body] = self.fields.text_fields();
+        let mut found: Vec<(SourceTerm, Vec<Option<TermInfo>>)> = Vec::new();
+        let mut weights = Vec::new();
+        for (text, f) in source_tf(source) {
+            let infos = look_up(self, body, &text, planning)?;
+            let df = infos.iter().flatten().map(|i| i.doc_freq as f32).sum::<f32>();
             let weight = (1.0 + f.ln()) * (1.0 + (n - df.max(1.0) + 0.5) / (df.max(1.0) + 0.5)).ln();
             weights.push(weight);
             if df > 0.0 {
-                terms.push(SourceTerm { text, weight });
+                found.push((SourceTerm { text, weight }, infos));
             }
         }
-        terms.sort_by(|a, b| b.weight.total_cmp(&a.weight).then_with(|| a.text.cmp(&b.text)));
-        terms.truncate(MAX_TERMS);
+        found.sort_by(|a, b| b.0.weight.total_cmp(&a.0.weight).then_with(|| a.0.text.cmp(&b.0.text)));
+        found.truncate(MAX_TERMS);
         weights.sort_by(|a, b| b.total_cmp(a));
-        let profile = weights.iter().take(MAX_TERMS).sum();
-        Ok((terms, profile))
+        let segments = self.searcher.segment_readers().len();
+        let mut infos = vec![Vec::with_capacity(found.len()); segments];
+        let mut terms = Vec::with_capacity(found.len());
+        for (k, (term, in_body)) in found.into_iter().enumerate() {
+            // Title and keywords weigh half the body, and a dictionary lookup costs more than a
+            // weaker term's short field adds: looked up for the terms that find candidates only.
+            let (in_title, in_keywords) = if k < CORE_TERMS {
+                (
+                    look_up(self, title, &term.text, planning)?,
+                    look_up(self, keywords, &term.text, planning)?,
+                )
+            } else {
+                (vec![None; segments], vec![None; segments])
+            };
+            for (s, segment) in infos.iter_mut().enumerate() {
+                segment.push([in_title[s].clone(), in_keywords[s].clone(), in_body[s].clone()]);
+            }
+            terms.push(term);
+        }
+        let index: HashMap<String, usize> = terms.iter().enumerate().map(|(k, t)| (t.text.clone(), k)).collect();
+        let slots = source
+            .chains
+            .each_ref()
+            .map(|chains| chains.iter().map(|t| index.get(&t.text).copied()).collect());
+        Ok(SourceTerms {
+            terms,
+            profile: weights.iter().take(MAX_TERMS).sum(),
+            infos,
+            slots,
+        })
     }
 }
 /// A source's texts (see [`record_text`]) with their chaining terms: tokenized once per match.
@@ -239,16 +281,12 @@ pub(super) fn record_text(r: &PublicRecord) -> [String; 3] {
     [r.title.clone(), r.keywords.join(" "), r.body()]
 }
 
-/// Maximal runs of matched terms in the source's own text, as a broker reads them: no run inside a
+/// Maximal runs of the source terms a hit holds (`held`, by index), in the source's own text, as a broker reads them: no run inside a
 /// longer one (盐碱地 inside 滨海重度盐碱地), no lone character, the strongest `MAX_NAMED_TERMS`
 /// kept, longest first.
-pub(super) fn matched_phrases(
-    source: &SourceText,
-    matched: &HashSet<&str>,
-    weights: &HashMap<&str, f32>,
-) -> Vec<String> {
+pub(super) fn matched_phrases(source: &SourceText, terms: &SourceTerms, held: &[bool]) -> Vec<String> {
     let mut phrases: Vec<(f32, String)> = Vec::new();
-    for (text, chains) in source.texts.iter().zip(&source.chains) {
+    for ((text, chains), slots) in source.texts.iter().zip(&source.chains).zip(&terms.slots) {
         let mut run: Option<(usize, usize, usize, f32)> = None; // from, to, last position, weight
         let mut flush = |run: &mut Option<(usize, usize, usize, f32)>| {
             if let Some((a, b, _, w)) = run.take() {
@@ -258,12 +296,12 @@ pub(super) fn matched_phrases(
                 }
             }
         };
-        for t in chains {
-            if !matched.contains(t.text.as_str()) {
+        for (t, slot) in chains.iter().zip(slots) {
+            let Some(k) = slot.filter(|&k| held[k]) else {
                 flush(&mut run);
                 continue;
-            }
-            let w = weights.get(t.text.as_str()).copied().unwrap_or(0.0);
+            };
+            let w = terms.terms[k].weight;
             match &mut run {
                 Some((_, to, last, sum)) if t.position == *last + 1 && joins(&text[*to..t.from.max(*to)]) => {
                     *to = t.to;
@@ -330,8 +368,8 @@ mod tests {
         for (segment_ord, segment) in engine.searcher.segment_readers().iter().enumerate() {
             for doc in 0..segment.max_doc() {
                 let source = engine.record_at(DocAddress::new(segment_ord as u32, doc)).unwrap();
-                let (terms, profile) = engine.source_terms(&SourceText::new(&source)).unwrap();
-                for (score, text_points, c) in engine.weigh_candidates(&source, &terms, profile, 100, today).unwrap() {
+                let terms = engine.source_terms(&SourceText::new(&source), false).unwrap();
+                for (score, text_points, c) in engine.weigh_candidates(&source, &terms, 100, today, false).unwrap() {
                     let record = engine.record_at(c.addr).unwrap();
                     let from_columns: Vec<(String, f32)> =
                         pair_reasons(&source, &c.tags, text_points, String::new(), today)

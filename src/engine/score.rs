@@ -1,11 +1,12 @@
 //! Match scoring: a pair's score out of 0–100 as the sum of its reasons, each with its contribution.
 //!
 //! Score (0–100) = text + tags, each part reported as a reason with its contribution:
-//! - `terms`: up to 60 = 60 × (½ · BM25 ÷ best candidate's BM25 × anchor + ½ · share), where
-//!   share is the part of the weight (tf × idf) of the source's 40 strongest terms that the
-//!   candidate contains — terms no record holds count too — and anchor = min(1, the largest
-//!   share among the candidates ÷ ½), so the best of poor candidates stays a poor match; the
-//!   detail lists matched phrases.
+//! - `terms`: up to 60 = 60 × (0.7 · BM25 ÷ best candidate's BM25 × anchor + 0.3 · share), where
+//!   BM25 sums over every source term (its 400 strongest, each weighed by tf × idf; title and
+//!   keywords at half the body, see [`super::candidates`]), share is the part of those terms'
+//!   weight that the candidate contains — terms no record holds count too — and anchor =
+//!   min(1, the largest share among the candidates ÷ [`FULL_SHARE`]), so the best of poor
+//!   candidates stays a poor match; the detail lists matched phrases.
 //! - `industry` +12 when they share an industry; `field` +8 when they share a technology field.
 //! - `trl_fit` +8 when the result's TRL lies in the need's range; `trl_miss` −4 per level
 //!   outside it (at most −12).
@@ -46,11 +47,12 @@ pub(super) const SAME_CITY_POINTS: f32 = 3.0;
 
 pub(super) const SAME_PROVINCE_POINTS: f32 = 2.0;
 
-/// The largest share among a source's candidates from which the BM25 half of `terms` counts in
-/// full: on the seeds, a need's best-sharing candidate holds 0.52 at the median (a need states a
-/// problem, a result its solution, so even the right pair shares about half); an English need
-/// matched into a Chinese bundle, 0.13.
-pub(super) const FULL_SHARE: f32 = 0.5;
+/// The largest share among a source's candidates from which the BM25 part of `terms` counts in
+/// full: on the seeds, a need's best-sharing candidate holds 0.32 of the weight of all its terms
+/// at the median (quartiles 0.28 and 0.36: a need states a problem, a result its solution, and a
+/// need's every term counts, its company and its deadline too); a real need of `needs-dev`
+/// against the CSL papers, 0.08.
+pub(super) const FULL_SHARE: f32 = 0.32;
 
 /// Text points from which tag evidence counts in full (30% of [`TEXT_POINTS`]).
 pub(super) const TAG_GATE_POINTS: f32 = 18.0;
