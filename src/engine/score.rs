@@ -3,7 +3,7 @@
 //! Score (0–100) = text + tags, each part reported as a reason with its contribution:
 //! - `terms`: up to 60 = 60 × (0.7 · BM25 ÷ best candidate's BM25 × anchor + 0.3 · share), where
 //!   BM25 sums over every source term (its 400 strongest, each weighed by tf × idf; title and
-//!   keywords at half the body, see [`super::candidates`]), share is the part of those terms'
+//!   keywords at half the body for the 40 strongest, see [`super::candidates`]), share is the part of those terms'
 //!   weight that the candidate contains — terms no record holds count too — and anchor =
 //!   min(1, the largest share among the candidates ÷ [`FULL_SHARE`]), so the best of poor
 //!   candidates stays a poor match; the detail lists matched phrases.
