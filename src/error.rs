@@ -18,6 +18,8 @@ pub enum Error {
     Incompatible(String),
     /// Bytes of a lazily read bundle could not be fetched.
     Fetch(String),
+    /// The bundle read lazily was replaced on the server since it was opened: open it again.
+    Changed(String),
     /// The index inside a bundle cannot be opened; the message names the part.
     Unreadable(String),
     /// The request is malformed; the message names the offending part.
@@ -54,6 +56,10 @@ impl fmt::Display for Error {
             Error::Corrupted(what) => write!(f, "bundle is corrupted: {what}"),
             Error::Incompatible(what) => write!(f, "bundle is incompatible with this engine: {what}"),
             Error::Fetch(why) => write!(f, "cannot fetch the bundle's bytes: {why}"),
+            Error::Changed(why) => write!(
+                f,
+                "the bundle changed on the server since it was opened ({why}); open it again"
+            ),
             Error::Unreadable(m) | Error::Input(m) => write!(f, "{m}"),
             Error::Request(m) => write!(f, "invalid request: {m}"),
             Error::NotFound(id) => write!(f, "no record with id {id:?}"),
@@ -66,13 +72,26 @@ impl std::error::Error for Error {}
 
 impl From<tantivy::TantivyError> for Error {
     fn from(e: tantivy::TantivyError) -> Self {
-        Error::Index(e.to_string())
+        use tantivy::directory::error::OpenReadError;
+        let io = match &e {
+            tantivy::TantivyError::IoError(io) => Some(io.as_ref()),
+            tantivy::TantivyError::OpenReadError(OpenReadError::IoError { io_error, .. }) => Some(io_error.as_ref()),
+            _ => None,
+        };
+        io.and_then(lazy_read).unwrap_or_else(|| Error::Index(e.to_string()))
     }
 }
 
-/// A read of the index's bytes failed (in a lazily read bundle: a block not fetched).
+/// A read of the index's bytes failed (in a lazily read bundle: a block not fetched, damaged, or
+/// from a replaced bundle).
 impl From<std::io::Error> for Error {
     fn from(e: std::io::Error) -> Self {
-        Error::Index(e.to_string())
+        lazy_read(&e).unwrap_or_else(|| Error::Index(e.to_string()))
     }
+}
+
+/// What a failed read of a lazily read bundle says through tantivy, when its source or the
+/// block cache put an `Error` inside the `io::Error` (damaged bytes, a replaced bundle, a failed fetch).
+fn lazy_read(e: &std::io::Error) -> Option<Error> {
+    e.get_ref()?.downcast_ref::<Error>().cloned()
 }

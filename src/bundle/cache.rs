@@ -1,5 +1,6 @@
 //! Block cache: the fetched blocks of a lazily read bundle, filled by a range source, within a budget.
 
+use crate::bundle::checks::{damaged, Checks};
 use crate::Error;
 use serde::Serialize;
 use std::collections::{BTreeSet, HashMap};
@@ -60,10 +61,11 @@ pub struct BlockCache {
     pub(super) state: Mutex<CacheState>,
 }
 
-/// A cached block and the last read that used it.
+/// A cached block, the last read that used it, and whether it has passed its check.
 pub(super) struct Cached {
     pub(super) bytes: Box<[u8]>,
     pub(super) used: u64,
+    pub(super) verified: bool,
 }
 
 #[derive(Default)]
@@ -80,6 +82,10 @@ pub(super) struct CacheState {
     /// `Some` while recording: every byte range read.
     pub(super) log: Option<Vec<Range<u64>>>,
     pub(super) transfer: Transfer,
+    /// Once opened: the check table that verifies each fetched block of the files.
+    pub(super) checks: Option<Checks>,
+    /// The first block that failed its check while planning.
+    pub(super) damage: Option<Error>,
 }
 
 /// The run of hot blocks holding block `b`: its first block and bytes.
@@ -93,9 +99,72 @@ impl CacheState {
         self.blocks.contains_key(&b) || hot_run(&self.hot, b).is_some()
     }
 
-    /// The blocks of `ranges` not fetched yet.
+    /// The blocks of `ranges` not fetched yet, and the check table blocks that the blocks not
+    /// verified yet need.
     pub(super) fn missing(&self, ranges: &[Range<u64>]) -> BTreeSet<u64> {
-        blocks_of(ranges).filter(|b| !self.has(*b)).collect()
+        let mut out = BTreeSet::new();
+        for b in blocks_of(ranges) {
+            if !self.has(b) {
+                out.insert(b);
+            }
+            let table = self.checks.as_ref().and_then(|c| c.table_block(b));
+            if let Some(t) = table.filter(|t| !self.has(*t) && !self.verified(b)) {
+                out.insert(t);
+            }
+        }
+        out
+    }
+
+    /// Whether block `b` is a hot block (verified with the opening) or a fetched one that passed its check.
+    fn verified(&self, b: u64) -> bool {
+        self.blocks
+            .get(&b)
+            .map_or_else(|| hot_run(&self.hot, b).is_some(), |c| c.verified)
+    }
+
+    /// Checks the fetched blocks of `range` not checked yet against the check table, whose
+    /// blocks are held ([`CacheState::missing`]); a block that fails is dropped (fetched anew
+    /// next time) and the read fails with [`Error::Corrupted`].
+    fn verify(&mut self, range: &Range<u64>) -> io::Result<()> {
+        let Some(checks) = self.checks.take() else {
+            return Ok(());
+        };
+        let out = blocks_of(std::slice::from_ref(range)).try_for_each(|b| self.verify_block(&checks, b));
+        self.checks = Some(checks);
+        out
+    }
+
+    /// Block `b` failed its check: the error, also noted for the plan under way (a planned
+    /// request that read damaged bytes fails, rather than fetching them again and again).
+    fn damaged(&mut self, b: u64, table: bool) -> io::Error {
+        let e = damaged(b, table);
+        if self.wanted.is_some() {
+            self.damage.get_or_insert_with(|| e.clone());
+        }
+        io::Error::new(io::ErrorKind::InvalidData, e)
+    }
+
+    fn verify_block(&mut self, checks: &Checks, b: u64) -> io::Result<()> {
+        let Some(t) = checks.table_block(b).filter(|_| !self.verified(b)) else {
+            return Ok(());
+        };
+        let table = self.blocks.get_mut(&t).ok_or_else(not_fetched)?;
+        table.used = self.reads;
+        if !table.verified {
+            if Some(crc32fast::hash(&table.bytes)) != checks.table_crc(t) {
+                self.forget(t);
+                return Err(self.damaged(t, true));
+            }
+            table.verified = true;
+        }
+        let expected = checks.entry(b, &table.bytes);
+        let block = self.blocks.get_mut(&b).ok_or_else(not_fetched)?;
+        if Some(crc32fast::hash(&block.bytes)) != expected {
+            self.forget(b);
+            return Err(self.damaged(b, false));
+        }
+        block.verified = true;
+        Ok(())
     }
 
     /// Drops the fetched blocks read least recently until at most `keep` bytes remain, sparing
@@ -208,6 +277,7 @@ impl BlockCache {
                     Cached {
                         bytes: chunk.into(),
                         used,
+                        verified: false,
                     },
                 );
             }
@@ -219,9 +289,11 @@ impl BlockCache {
     }
 
     /// Keeps the hot section's copies of file blocks for good, and drops the blocks before
-    /// `files_start` (header and hot section): read once, to open.
-    pub(super) fn open_with(&self, hot_blocks: &[u64], copy: OwnedBytes, files_start: u64) {
+    /// `files_start` (header and hot section): read once, to open. From now on, every block of
+    /// the files fetched is verified by `checks` before it is read.
+    pub(super) fn open_with(&self, hot_blocks: &[u64], copy: OwnedBytes, files_start: u64, checks: Checks) {
         let mut st = self.state();
+        st.checks = Some(checks);
         let opening: Vec<u64> = st.blocks.keys().copied().filter(|b| *b < files_start / BLOCK).collect();
         for b in opening {
             st.forget(b);
@@ -253,27 +325,29 @@ impl BlockCache {
         for run in block_runs(blocks, self.size) {
             let bytes = self.source.fetch(run.clone())?;
             if bytes.len() as u64 != run.end - run.start {
-                return Err(io::Error::new(
-                    io::ErrorKind::UnexpectedEof,
-                    format!(
-                        "asked for bytes {}..{} of the bundle, received {} bytes",
-                        run.start,
-                        run.end,
-                        bytes.len()
-                    ),
-                ));
+                return Err(io::Error::other(Error::Fetch(format!(
+                    "asked for bytes {}..{} of the bundle, received {} bytes",
+                    run.start,
+                    run.end,
+                    bytes.len()
+                ))));
             }
             self.supply(run.start, &bytes).map_err(io::Error::other)?;
         }
         Ok(())
     }
 
-    /// Runs `f` in planning mode and returns the block runs it asked for and did not find.
-    pub fn plan<T>(&self, f: impl FnOnce() -> T) -> (T, Vec<Range<u64>>) {
+    /// Runs `f` in planning mode and returns the block runs it asked for and did not find, or
+    /// the error of a block that failed its check (dropped: fetched anew by the next request).
+    pub fn plan<T>(&self, f: impl FnOnce() -> T) -> Result<(T, Vec<Range<u64>>), Error> {
         self.state().wanted = Some(BTreeSet::new());
         let out = f();
-        let wanted = self.state().wanted.take().unwrap_or_default();
-        (out, block_runs(wanted, self.size))
+        let mut st = self.state();
+        let wanted = st.wanted.take().unwrap_or_default();
+        if let Some(damage) = st.damage.take() {
+            return Err(damage);
+        }
+        Ok((out, block_runs(wanted, self.size)))
     }
 
     /// Whether the current plan has asked for blocks that are not fetched yet.
@@ -310,8 +384,15 @@ impl BlockCache {
             }
             let missing = st.missing(std::slice::from_ref(&range));
             if !missing.is_empty() {
-                if let Some(wanted) = st.wanted.as_mut() {
-                    wanted.extend(missing);
+                if st.wanted.is_some() {
+                    // The blocks this read has are kept as recent as those it will be supplied.
+                    let used = st.reads;
+                    for b in range.start / BLOCK..=(range.end - 1) / BLOCK {
+                        if let Some(c) = st.blocks.get_mut(&b) {
+                            c.used = used;
+                        }
+                    }
+                    st.wanted.get_or_insert_default().extend(missing);
                     return Err(not_fetched());
                 }
                 drop(st);
@@ -319,6 +400,7 @@ impl BlockCache {
             }
         }
         let mut st = self.state();
+        st.verify(&range)?;
         // Inside one run of hot blocks (fast columns, field norms): a slice, not a copy.
         if let Some((first, run)) = hot_run(&st.hot, range.start / BLOCK) {
             let (from, to) = (range.start - first * BLOCK, range.end - first * BLOCK);

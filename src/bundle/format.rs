@@ -1,6 +1,7 @@
 //! Bundle format: the preamble, the header and its file table, checked on opening whole or lazily.
 
 use crate::bundle::cache::blocks_of;
+use crate::bundle::checks::{self, Checks};
 use crate::bundle::directory::LazyFile;
 use crate::bundle::BlockCache;
 use crate::bundle::BundleDirectory;
@@ -18,7 +19,7 @@ use tantivy::directory::{FileSlice, OwnedBytes};
 pub const MAGIC: &[u8; 8] = b"TECHMTCH";
 
 /// Bumped whenever a reader of the previous version could misread a bundle.
-pub const FORMAT_VERSION: u32 = 3;
+pub const FORMAT_VERSION: u32 = 4;
 
 /// The tantivy codec both the builder and every reader use (no zstd anywhere).
 pub const CODEC: &str = "tantivy-0.27/lz4/sstable";
@@ -63,6 +64,9 @@ pub struct Header {
     /// The hot section after the header: `len` bytes of copied blocks (the blocks of
     /// [`Header::hot_blocks`], in order, with their CRC-32), then zeros to the next block boundary.
     pub hot_section: Section,
+    /// The CRC-32 of each block of the check table that follows the files ([`checks`]): what
+    /// verifies the table, whose entries verify every block of the files read lazily.
+    pub checks: Vec<u32>,
 }
 
 /// Length and CRC-32 of a part of the bundle.
@@ -92,6 +96,16 @@ impl Header {
     /// Where the files start: after the header ending at `header_end` and the hot section.
     pub(super) fn data_start(&self, header_end: u64) -> u64 {
         (header_end + self.hot_section.len).next_multiple_of(BLOCK)
+    }
+
+    /// The blocks of the files and the check table after them (offsets as [`parse_header`] checked them).
+    pub(super) fn block_checks(&self, header_end: u64) -> Checks {
+        let start = self.data_start(header_end);
+        let files_end = self.files.last().map_or(start, |e| e.offset + e.len);
+        Checks {
+            data: start / BLOCK..files_end.div_ceil(BLOCK),
+            table: self.checks.clone(),
+        }
     }
 }
 
@@ -169,6 +183,20 @@ pub fn parse_header(prefix: &[u8], total_len: u64) -> Result<Header, Error> {
             .checked_add(e.len)
             .ok_or_else(|| Error::Corrupted("file table overflows".into()))?;
     }
+    let files_end = expected;
+    // The check table: from the block boundary after the files, 4 bytes per block of the files.
+    let table_start = files_end
+        .checked_next_multiple_of(BLOCK)
+        .ok_or_else(|| Error::Corrupted("file table overflows".into()))?;
+    let table_len = checks::table_len(&(header.data_start(end) / BLOCK..table_start / BLOCK));
+    if header.checks.len() as u64 != table_len.div_ceil(BLOCK) {
+        return Err(Error::Corrupted(format!(
+            "{} check table blocks listed, the files need {}",
+            header.checks.len(),
+            table_len.div_ceil(BLOCK)
+        )));
+    }
+    let expected = table_start + table_len;
     if total_len != expected {
         return Err(if total_len < expected {
             Error::Truncated {
@@ -176,13 +204,13 @@ pub fn parse_header(prefix: &[u8], total_len: u64) -> Result<Header, Error> {
                 found: total_len,
             }
         } else {
-            Error::Corrupted(format!("{} bytes after the last file", total_len - expected))
+            Error::Corrupted(format!("{} bytes after the check table", total_len - expected))
         });
     }
     let hot_len: u64 = header
         .hot_blocks()
         .into_iter()
-        .map(|b| BLOCK.min(expected.saturating_sub(b * BLOCK)))
+        .map(|b| BLOCK.min(files_end.saturating_sub(b * BLOCK)))
         .sum();
     if hot_len != header.hot_section.len {
         return Err(Error::Corrupted(format!(
@@ -218,6 +246,7 @@ impl Bundle {
             }
             files.insert(PathBuf::from(&e.name), FileSlice::new(Arc::new(data)));
         }
+        check_table(&header, bytes.as_slice())?;
         Ok(Bundle {
             header,
             size,
@@ -251,7 +280,7 @@ impl Bundle {
         let copy = prefix.slice(check_hot_section(&header, &prefix)?);
         let files_start = header.files.iter().map(|e| e.offset).min().unwrap_or(size);
         let hot_blocks: Vec<u64> = header.hot_blocks().into_iter().collect();
-        cache.open_with(&hot_blocks, copy, files_start);
+        cache.open_with(&hot_blocks, copy, files_start, header.block_checks(header_end(&prefix)));
         let files = header
             .files
             .iter()
@@ -316,6 +345,23 @@ pub(super) fn check_hot_section(header: &Header, prefix: &[u8]) -> Result<Range<
     // `within` succeeded: `start` is an index into `prefix`.
     let start = start as usize;
     Ok(start..start + copy.len())
+}
+
+/// Checks a whole bundle's check table against the header, and that zeros lead up to it.
+fn check_table(header: &Header, bytes: &[u8]) -> Result<(), Error> {
+    let checks = header.block_checks(header_end(bytes));
+    let files_end = header
+        .files
+        .last()
+        .map_or(checks.data.start * BLOCK, |e| e.offset + e.len);
+    let table_start = checks.data.end * BLOCK;
+    let padding = within(bytes, files_end, table_start).unwrap_or_default();
+    let table = within(bytes, table_start, bytes.len() as u64).unwrap_or_default();
+    let listed = table.chunks(BLOCK as usize).map(crc32fast::hash);
+    if padding.iter().any(|&b| b != 0) || !listed.eq(checks.table.iter().copied()) {
+        return Err(Error::Corrupted("checksum mismatch in the check table".into()));
+    }
+    Ok(())
 }
 
 /// The bytes `start..end` of `bytes`, offsets as a bundle gives them (u64); `None` when they are

@@ -9,10 +9,13 @@
 //! 20  H bytes of header JSON (Header): tokenizer, codec, counts, file table, hot ranges
 //! ..  the hot section: a copy of every block the hot ranges touch, then zeros up to a block
 //!     boundary (Header::hot_section)
-//! ..  the tantivy files, uncompressed at bundle level, at the offsets of the file table
+//! ..  the tantivy files, uncompressed at bundle level, at the offsets of the file table, then
+//!     zeros up to a block boundary
+//! ..  the check table: the CRC-32 of every block of the files (see [`checks`])
 //! ```
-//! The header, the hot section and every file carry their own CRC-32; the whole bundle is
-//! verified on [`Bundle::parse`].
+//! The header, the hot section, every file and every block of the check table carry their own
+//! CRC-32; the whole bundle is verified on [`Bundle::parse`], a lazily read one block by block as
+//! its blocks arrive.
 //!
 //! A bundle is opened either whole ([`Bundle::parse`], every byte in memory) or lazily
 //! ([`Bundle::lazy`]): then only its *opening* ([`opening_len`]: preamble, header, hot section)
@@ -25,6 +28,7 @@
 //! ([`crate::build::hot::hot_ranges`]).
 
 mod cache;
+mod checks;
 mod directory;
 mod format;
 #[cfg(feature = "cli")]

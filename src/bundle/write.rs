@@ -1,5 +1,6 @@
-//! Bundle writing (CLI only): the index files and the hot section laid out behind the header.
+//! Bundle writing (CLI only): the index files and the hot section laid out behind the header, the check table after them.
 
+use crate::bundle::checks;
 use crate::bundle::Counts;
 use crate::bundle::FileEntry;
 use crate::bundle::Header;
@@ -22,6 +23,7 @@ pub fn write(counts: Counts, files: &[(String, Vec<u8>)], hot: Vec<[u64; 3]>) ->
         counts,
         hot,
         hot_section: Section::default(),
+        checks: Vec::new(),
         files: files
             .iter()
             .scan(0, |offset, (name, bytes)| {
@@ -48,6 +50,10 @@ pub fn write(counts: Counts, files: &[(String, Vec<u8>)], hot: Vec<[u64; 3]>) ->
         len: copy.len() as u64,
         crc32: crc32fast::hash(&copy),
     };
+    // The files start on a block boundary: their blocks, and so the check table, do not depend on
+    // where they are.
+    let (table, crcs) = checks::table(files.iter().map(|(_, bytes)| bytes.as_slice()));
+    header.checks = crcs;
     // Offsets depend on the header's own length: settle them by iterating until stable (the
     // offsets only grow, so this ends).
     let mut data_start = 0;
@@ -62,7 +68,9 @@ pub fn write(counts: Counts, files: &[(String, Vec<u8>)], hot: Vec<[u64; 3]>) ->
         }
         data_start = start;
     };
-    let mut out = Vec::with_capacity(data_start as usize + files.iter().map(|f| f.1.len()).sum::<usize>());
+    let files_len: usize = files.iter().map(|(_, bytes)| bytes.len()).sum();
+    let data_end = data_start as usize + files_len.next_multiple_of(BLOCK as usize);
+    let mut out = Vec::with_capacity(data_end + table.len());
     out.extend_from_slice(MAGIC);
     out.extend_from_slice(&FORMAT_VERSION.to_le_bytes());
     out.extend_from_slice(&(json_final.len() as u32).to_le_bytes());
@@ -73,6 +81,8 @@ pub fn write(counts: Counts, files: &[(String, Vec<u8>)], hot: Vec<[u64; 3]>) ->
     for (_, bytes) in files {
         out.extend_from_slice(bytes);
     }
+    out.resize(data_end, 0);
+    out.extend_from_slice(&table);
     out
 }
 

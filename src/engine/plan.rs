@@ -27,7 +27,7 @@ impl Engine {
                 warm();
             }
             answer
-        });
+        })?;
         if wanted.is_empty() {
             answer.map(Planned::Done)
         } else {

@@ -10,6 +10,7 @@ use web_sys::{XmlHttpRequest, XmlHttpRequestResponseType};
 
 use super::js_message;
 use crate::bundle::RangeSource;
+use crate::Error;
 
 /// A lazily opened bundle's bytes on a web server.
 pub(super) struct HttpRanges {
@@ -21,7 +22,7 @@ pub(super) struct HttpRanges {
 impl RangeSource for HttpRanges {
     fn fetch(&self, range: Range<u64>) -> io::Result<Vec<u8>> {
         let what = format!("bytes {}–{} of {}", range.start, range.end, self.url);
-        let fail = |why: String| io::Error::other(format!("cannot fetch {what}: {why}"));
+        let fail = |why: String| io::Error::other(Error::Fetch(format!("{what}: {why}")));
         let js = |e: JsValue| fail(js_message(&e));
         let xhr = XmlHttpRequest::new().map_err(|_| fail("no XMLHttpRequest here".into()))?;
         xhr.open_with_async("GET", &self.url, false).map_err(js)?;
@@ -34,9 +35,9 @@ impl RangeSource for HttpRanges {
         xhr.send().map_err(js)?;
         let status = xhr.status().map_err(js)?;
         if status == 200 && self.validator.is_some() {
-            return Err(fail(
-                "the bundle changed on the server since it was opened (the server sent the whole new file)".into(),
-            ));
+            return Err(io::Error::other(Error::Changed(format!(
+                "asked for {what}, the server sent the whole new file"
+            ))));
         }
         if status != 206 {
             let why = if status == 200 {

@@ -64,18 +64,18 @@ pub(crate) fn js_message(e: &JsValue) -> String {
 }
 
 /// A JavaScript number as a byte offset or length.
-fn offset(n: f64, what: &str) -> Result<u64, JsError> {
+fn offset(n: f64, what: &str) -> Result<u64, JsValue> {
     if n.fract() == 0.0 && (0.0..=9_007_199_254_740_991.0).contains(&n) {
         Ok(n as u64)
     } else {
-        Err(JsError::new(&format!(
+        Err(request_error(&format!(
             "{what} must be a whole number of bytes, found {n}"
         )))
     }
 }
 
 /// A lazy answer for JavaScript: the answer, or `{fetch: [[start, end], …]}`.
-fn planned_to_js<T: Serialize>(planned: Planned<T>, started: f64) -> Result<JsValue, JsError> {
+fn planned_to_js<T: Serialize>(planned: Planned<T>, started: f64) -> Result<JsValue, JsValue> {
     match planned {
         Planned::Done(answer) => with_took(to_js(&answer)?, started),
         Planned::Fetch(ranges) => to_js(&Fetch {
@@ -90,21 +90,46 @@ fn install_panic_hook() {
     ONCE.call_once(|| std::panic::set_hook(Box::new(|info| console_error(&format!("techmatch panicked: {info}")))));
 }
 
-fn js_error(e: impl std::fmt::Display) -> JsError {
-    JsError::new(&e.to_string())
+/// A JavaScript `Error` whose `name` says what kind of error it is.
+fn thrown(name: &str, message: &str) -> JsValue {
+    let error = js_sys::Error::new(message);
+    error.set_name(name);
+    error.into()
+}
+
+/// The JavaScript `Error` for `e`: its message, and a `name` by kind that a page can act on —
+/// `BundleChangedError` (open the bundle again), `BundleCorruptedError` (a lazily read block
+/// that failed its check is fetched anew on the next request), `RequestError`, `NotFoundError`, …
+fn js_error(e: Error) -> JsValue {
+    let name = match &e {
+        Error::NotABundle | Error::Version { .. } | Error::Incompatible(_) | Error::Unreadable(_) => "BundleError",
+        Error::Truncated { .. } => "BundleTruncatedError",
+        Error::Corrupted(_) => "BundleCorruptedError",
+        Error::Fetch(_) => "FetchError",
+        Error::Changed(_) => "BundleChangedError",
+        Error::Request(_) | Error::Input(_) => "RequestError",
+        Error::NotFound(_) => "NotFoundError",
+        Error::Index(_) => "IndexError",
+    };
+    thrown(name, &e.to_string())
+}
+
+/// A request the engine cannot take, in the caller's words.
+fn request_error(message: &str) -> JsValue {
+    thrown("RequestError", message)
 }
 
 /// Serialises an answer as plain JSON-compatible objects.
-fn to_js<T: Serialize>(value: &T) -> Result<JsValue, JsError> {
+fn to_js<T: Serialize>(value: &T) -> Result<JsValue, JsValue> {
     value
         .serialize(&serde_wasm_bindgen::Serializer::json_compatible())
-        .map_err(js_error)
+        .map_err(|e| thrown("Error", &e.to_string()))
 }
 
 /// Reads a request object as the CLI reads JSON. `undefined`/`null` is `{}`; whatever
 /// `JSON.stringify` rejects (cycles, BigInt, throwing getters) is an error, not an exception
 /// from inside the engine.
-fn from_js<T: for<'de> Deserialize<'de>>(value: &JsValue, what: &str) -> Result<T, JsError> {
+fn from_js<T: for<'de> Deserialize<'de>>(value: &JsValue, what: &str) -> Result<T, JsValue> {
     if value.is_undefined() || value.is_null() {
         return serde_json::from_str("{}").map_err(|e| js_error(Error::Request(format!("{what}: {e}"))));
     }
@@ -165,7 +190,7 @@ fn replace_lone_surrogates(json: &str) -> std::borrow::Cow<'_, str> {
 }
 
 /// Adds `tookMs` to an answer object.
-fn with_took(answer: JsValue, started: f64) -> Result<JsValue, JsError> {
+fn with_took(answer: JsValue, started: f64) -> Result<JsValue, JsValue> {
     let took = to_js(&Took {
         took_ms: performance_now() - started,
     })?;
@@ -174,7 +199,7 @@ fn with_took(answer: JsValue, started: f64) -> Result<JsValue, JsError> {
 }
 
 /// A search request object, or just the query text.
-fn search_request(req: &JsValue) -> Result<SearchRequest, JsError> {
+fn search_request(req: &JsValue) -> Result<SearchRequest, JsValue> {
     match req.as_string() {
         Some(q) => Ok(SearchRequest {
             q,
@@ -185,7 +210,7 @@ fn search_request(req: &JsValue) -> Result<SearchRequest, JsError> {
 }
 
 /// A match request with the options of `match`'s second argument merged in.
-fn match_request(req: &JsValue, opts: &JsValue) -> Result<MatchRequest, JsError> {
+fn match_request(req: &JsValue, opts: &JsValue) -> Result<MatchRequest, JsValue> {
     let mut req: MatchRequest = from_js(req, "match")?;
     let opts: MatchOptions = from_js(opts, "match options")?;
     if let Some(size) = opts.size {
@@ -214,14 +239,14 @@ impl Engine {
     /// version, truncated download, corrupted file.
     pub fn load(
         #[wasm_bindgen(unchecked_param_type = "Uint8Array | ArrayBuffer")] bytes: &JsValue,
-    ) -> Result<Engine, JsError> {
+    ) -> Result<Engine, JsValue> {
         install_panic_hook();
         let array = if let Some(a) = bytes.dyn_ref::<js_sys::Uint8Array>() {
             a.clone()
         } else if let Some(b) = bytes.dyn_ref::<js_sys::ArrayBuffer>() {
             js_sys::Uint8Array::new(b)
         } else {
-            return Err(JsError::new(
+            return Err(request_error(
                 "Engine.load: expected the bundle as a Uint8Array or an ArrayBuffer",
             ));
         };
@@ -244,32 +269,32 @@ impl Engine {
     /// (the first answer's strong ETag or Last-Modified) goes with every later request as
     /// `If-Range`, so that a bundle replaced on the server is an error, not bytes of another file.
     #[wasm_bindgen(js_name = openLazy)]
-    pub fn open_lazy(url: String, size: f64, prefix: &[u8], validator: Option<String>) -> Result<Engine, JsError> {
+    pub fn open_lazy(url: String, size: f64, prefix: &[u8], validator: Option<String>) -> Result<Engine, JsValue> {
         install_panic_hook();
         let size = offset(size, "size")?;
         let cache = BlockCache::new(Box::new(HttpRanges { url, validator }), size);
         cache
             .supply(0, prefix)
-            .map_err(|e| JsError::new(&format!("openLazy: {e}")))?;
+            .map_err(|e| request_error(&format!("openLazy: {e}")))?;
         let bundle = Bundle::lazy(cache).map_err(js_error)?;
         let inner = engine::Engine::open(bundle).map_err(js_error)?;
         Ok(Engine { inner })
     }
 
     /// Stores fetched bytes of a lazily opened bundle: one response, starting at `start`.
-    pub fn supply(&self, start: f64, bytes: &[u8]) -> Result<(), JsError> {
+    pub fn supply(&self, start: f64, bytes: &[u8]) -> Result<(), JsValue> {
         let cache = self
             .inner
             .cache()
-            .ok_or_else(|| JsError::new("supply: the bundle was loaded whole"))?;
+            .ok_or_else(|| request_error("supply: the bundle was loaded whole"))?;
         cache
             .supply(offset(start, "start")?, bytes)
-            .map_err(|e| JsError::new(&format!("supply: {e}")))
+            .map_err(|e| request_error(&format!("supply: {e}")))
     }
 
     /// `{ranges, bytes, held}` of a lazily opened bundle (see `Transfer`), or `null`.
     #[wasm_bindgen(unchecked_return_type = "Transfer | null")]
-    pub fn transfer(&self) -> Result<JsValue, JsError> {
+    pub fn transfer(&self) -> Result<JsValue, JsValue> {
         to_js(&self.inner.transfer())
     }
 
@@ -279,7 +304,7 @@ impl Engine {
     pub fn search(
         &self,
         #[wasm_bindgen(unchecked_param_type = "SearchRequest | string")] req: &JsValue,
-    ) -> Result<JsValue, JsError> {
+    ) -> Result<JsValue, JsValue> {
         let started = performance_now();
         let res = self.inner.search(&search_request(req)?).map_err(js_error)?;
         with_took(to_js(&res)?, started)
@@ -290,7 +315,7 @@ impl Engine {
     pub fn plan_search(
         &self,
         #[wasm_bindgen(unchecked_param_type = "SearchRequest | string")] req: &JsValue,
-    ) -> Result<JsValue, JsError> {
+    ) -> Result<JsValue, JsValue> {
         let started = performance_now();
         let req = search_request(req)?;
         planned_to_js(
@@ -308,7 +333,7 @@ impl Engine {
         &self,
         #[wasm_bindgen(unchecked_param_type = "MatchRequest")] req: &JsValue,
         #[wasm_bindgen(unchecked_param_type = "{ size?: number } | undefined")] opts: &JsValue,
-    ) -> Result<JsValue, JsError> {
+    ) -> Result<JsValue, JsValue> {
         let started = performance_now();
         let res = self.inner.match_records(&match_request(req, opts)?).map_err(js_error)?;
         with_took(to_js(&res)?, started)
@@ -320,7 +345,7 @@ impl Engine {
         &self,
         #[wasm_bindgen(unchecked_param_type = "MatchRequest")] req: &JsValue,
         #[wasm_bindgen(unchecked_param_type = "{ size?: number } | undefined")] opts: &JsValue,
-    ) -> Result<JsValue, JsError> {
+    ) -> Result<JsValue, JsValue> {
         let started = performance_now();
         let req = match_request(req, opts)?;
         planned_to_js(
@@ -338,15 +363,15 @@ impl Engine {
         &self,
         #[wasm_bindgen(unchecked_param_type = "string")] q: &JsValue,
         #[wasm_bindgen(unchecked_param_type = "number | undefined")] limit: &JsValue,
-    ) -> Result<JsValue, JsError> {
+    ) -> Result<JsValue, JsValue> {
         let q = q
             .as_string()
-            .ok_or_else(|| JsError::new("rank: the query must be a string"))?;
+            .ok_or_else(|| request_error("rank: the query must be a string"))?;
         let limit = match limit.as_f64() {
             None if limit.is_undefined() || limit.is_null() => 10,
             Some(n) if n.fract() == 0.0 && (1.0..=engine::MAX_PAGE_SIZE as f64).contains(&n) => n as usize,
             _ => {
-                return Err(JsError::new(&format!(
+                return Err(request_error(&format!(
                     "rank: limit must be a whole number from 1 to {}",
                     engine::MAX_PAGE_SIZE
                 )))
@@ -369,19 +394,19 @@ impl Engine {
 
     /// The public record with this id, or `null`.
     #[wasm_bindgen(unchecked_return_type = "PublicRecord | null")]
-    pub fn get(&self, #[wasm_bindgen(unchecked_param_type = "string")] id: &JsValue) -> Result<JsValue, JsError> {
+    pub fn get(&self, #[wasm_bindgen(unchecked_param_type = "string")] id: &JsValue) -> Result<JsValue, JsValue> {
         let id = id
             .as_string()
-            .ok_or_else(|| JsError::new("get: the id must be a string"))?;
+            .ok_or_else(|| request_error("get: the id must be a string"))?;
         to_js(&self.inner.get(&id).map_err(js_error)?)
     }
 
     /// `get`, or `{fetch: [[start, end], …]}` (see `planSearch`).
     #[wasm_bindgen(js_name = planGet, unchecked_return_type = "PublicRecord | null | Fetch")]
-    pub fn plan_get(&self, #[wasm_bindgen(unchecked_param_type = "string")] id: &JsValue) -> Result<JsValue, JsError> {
+    pub fn plan_get(&self, #[wasm_bindgen(unchecked_param_type = "string")] id: &JsValue) -> Result<JsValue, JsValue> {
         let id = id
             .as_string()
-            .ok_or_else(|| JsError::new("get: the id must be a string"))?;
+            .ok_or_else(|| request_error("get: the id must be a string"))?;
         match self.inner.planned(|| {}, || self.inner.get(&id)).map_err(js_error)? {
             Planned::Done(record) => to_js(&record),
             fetch => planned_to_js(fetch, 0.0),
@@ -390,7 +415,7 @@ impl Engine {
 
     /// Format version, counts, facet vocabularies with counts, and the bundle's file table.
     #[wasm_bindgen(unchecked_return_type = "Stats")]
-    pub fn stats(&self) -> Result<JsValue, JsError> {
+    pub fn stats(&self) -> Result<JsValue, JsValue> {
         to_js(&self.inner.stats().map_err(js_error)?)
     }
 }

@@ -12,12 +12,14 @@ use techmatch::bundle::{self, Bundle, RangeSource};
 use techmatch::engine::MatchRequest;
 use techmatch::engine::{Engine, Planned, SearchRequest};
 
-/// A bundle in memory that can be told to fail or to cut its answers short, and counts bytes.
+/// A bundle in memory that can be told to fail, to cut its answers short or to flip a byte in
+/// them (`damage`: the offset, and how many answers holding it are damaged), and counts bytes.
 struct Flaky {
     bytes: Vec<u8>,
     fail: Arc<AtomicBool>,
     short: Arc<AtomicBool>,
     served: Arc<AtomicU64>,
+    damage: Arc<(AtomicU64, AtomicU64)>,
 }
 
 impl RangeSource for Flaky {
@@ -25,7 +27,12 @@ impl RangeSource for Flaky {
         if self.fail.load(Ordering::SeqCst) {
             return Err(std::io::Error::other("HTTP 503 Service Unavailable"));
         }
-        let mut out = self.bytes.fetch(range)?;
+        let mut out = self.bytes.fetch(range.clone())?;
+        let at = self.damage.0.load(Ordering::SeqCst);
+        if range.contains(&at) && self.damage.1.load(Ordering::SeqCst) > 0 {
+            self.damage.1.fetch_sub(1, Ordering::SeqCst);
+            out[(at - range.start) as usize] ^= 0x10;
+        }
         if self.short.load(Ordering::SeqCst) {
             out.truncate(out.len() / 2);
         }
@@ -39,6 +46,7 @@ struct Lazy {
     fail: Arc<AtomicBool>,
     short: Arc<AtomicBool>,
     served: Arc<AtomicU64>,
+    damage: Arc<(AtomicU64, AtomicU64)>,
 }
 
 fn lazy(bytes: &[u8]) -> Lazy {
@@ -47,11 +55,13 @@ fn lazy(bytes: &[u8]) -> Lazy {
         Arc::<AtomicBool>::default(),
         Arc::<AtomicU64>::default(),
     );
+    let damage = Arc::new((AtomicU64::new(u64::MAX), AtomicU64::new(0)));
     let source = Flaky {
         bytes: bytes.to_vec(),
         fail: Arc::clone(&fail),
         short: Arc::clone(&short),
         served: Arc::clone(&served),
+        damage: Arc::clone(&damage),
     };
     let bundle = Bundle::open_lazy(Box::new(source), bytes.len() as u64).expect("opens lazily");
     Lazy {
@@ -59,6 +69,7 @@ fn lazy(bytes: &[u8]) -> Lazy {
         fail,
         short,
         served,
+        damage,
     }
 }
 
@@ -239,6 +250,69 @@ fn paging_through_a_remembered_search_answers_as_the_whole_bundle_does() {
         assert_eq!(search(&lazy.engine, &req).unwrap().1, 0, "{q:?} again");
         assert_eq!(lazy.engine.transfer().unwrap(), before);
     }
+}
+
+/// A search, a match and a record of the seeds, each answered the way the browser's worker does.
+fn seeds_requests(engine: &Engine) -> Vec<Result<serde_json::Value, String>> {
+    let req = SearchRequest {
+        q: "技术 材料".into(),
+        size: 50,
+        ..SearchRequest::default()
+    };
+    let matched = MatchRequest {
+        id: Some("N-2026-0001".into()),
+        size: 20,
+        ..MatchRequest::default()
+    };
+    fn json<T: serde::Serialize>(r: Result<(T, usize), String>) -> Result<serde_json::Value, String> {
+        r.map(|(v, _)| serde_json::to_value(v).unwrap())
+    }
+    vec![
+        search(engine, &req).map(|(v, _)| v),
+        json(answer(engine, || {
+            engine.planned(|| engine.warm_match(&matched), || engine.match_records(&matched))
+        })),
+        json(answer(engine, || engine.planned(|| {}, || engine.get("R-2025-0090")))),
+    ]
+}
+
+#[test]
+fn a_byte_damaged_on_the_way_is_an_error_never_a_wrong_answer_and_is_fetched_anew() {
+    let bytes = common::bundle_from(
+        &[
+            common::root().join("seeds/needs.jsonl"),
+            common::root().join("seeds/results.jsonl"),
+        ],
+        None,
+    );
+    let header = bundle::parse_header(&bytes, bytes.len() as u64).unwrap();
+    let expected = seeds_requests(&whole(&bytes));
+    assert!(expected.iter().all(Result::is_ok), "{expected:?}");
+    let damaged = |e: &String| e.contains("do not match their checksum");
+    // One byte flipped in every answer that holds it, across the files and the check table.
+    let mut caught = Vec::new();
+    for at in (header.files[0].offset..bytes.len() as u64).step_by(3_001) {
+        let lazy = lazy(&bytes);
+        lazy.damage.0.store(at, Ordering::SeqCst);
+        lazy.damage.1.store(u64::MAX, Ordering::SeqCst);
+        for (got, want) in seeds_requests(&lazy.engine).into_iter().zip(&expected) {
+            match got {
+                Ok(got) => assert!(want.as_ref() == Ok(&got), "byte {at} flipped: a wrong answer"),
+                Err(e) => {
+                    assert!(damaged(&e), "byte {at} flipped: {e}");
+                    caught.push(at);
+                }
+            }
+        }
+    }
+    assert!(caught.len() > 20, "only {} damaged reads caught", caught.len());
+    // Damaged once: the request that read it fails, the next one fetches the block anew.
+    let lazy = lazy(&bytes);
+    lazy.damage.0.store(caught[caught.len() / 2], Ordering::SeqCst);
+    lazy.damage.1.store(1, Ordering::SeqCst);
+    let first = seeds_requests(&lazy.engine);
+    assert!(first.iter().any(|r| r.as_ref().is_err_and(damaged)), "{first:?}");
+    assert_eq!(seeds_requests(&lazy.engine), expected);
 }
 
 #[test]

@@ -214,7 +214,7 @@ fn the_damaged_files_target_starts_from_the_exact_seeds_bundle() {
 }
 
 /// The seeds bundle's section boundaries: preamble fields, header end, the hot section's copy and
-/// padding, every file's start and end.
+/// padding, every file's start and end, the check table's start.
 fn boundaries(bytes: &[u8]) -> (bundle::Header, Vec<usize>) {
     let header = bundle::parse_header(bytes, bytes.len() as u64).unwrap();
     let header_end = bundle::PREAMBLE_LEN + u32::from_le_bytes(bytes[12..16].try_into().unwrap()) as usize;
@@ -235,9 +235,16 @@ fn boundaries(bytes: &[u8]) -> (bundle::Header, Vec<usize>) {
             (f.offset + f.len) as usize,
         ]);
     }
+    at.push(check_table_start(&header));
     at.sort();
     at.dedup();
     (header, at)
+}
+
+/// Where the check table starts: the block boundary after the last file.
+fn check_table_start(header: &bundle::Header) -> usize {
+    let last = header.files.last().unwrap();
+    ((last.offset + last.len) as usize).next_multiple_of(bundle::BLOCK as usize)
 }
 
 #[test]
@@ -286,6 +293,10 @@ fn a_real_bundle_with_one_flipped_byte_names_the_damaged_part() {
             12..16 => "bundle is".to_string(),
             a if a < header_end => "header".to_string(),
             a if a < header.files[0].offset as usize => "checksum mismatch in the hot section".to_string(),
+            // The padding after the last file, and the table.
+            a if a >= (header.files.last().map(|f| f.offset + f.len).unwrap() as usize) => {
+                "checksum mismatch in the check table".to_string()
+            }
             a => {
                 let file = header
                     .files

@@ -291,6 +291,61 @@ test("a forged header length near 2^32 is an Error, loaded whole or lazily (no 3
   }
 });
 
+test("a byte damaged on the way to a lazy engine is a BundleCorruptedError, and the block is fetched anew", () => {
+  const good = fs.readFileSync(seedBundle());
+  const lazy = Engine.openLazy(
+    "http://127.0.0.1:9/none.bundle",
+    good.length,
+    good.subarray(0, Engine.openingLength(good)),
+  );
+  const req = { q: "激光 熔覆", size: 20 };
+  const strip = (r) => (delete r.tookMs, r);
+  const whole = strip(engine.search(req));
+  let damaged = 0;
+  for (let round = 0; round < 12; round++) {
+    let plan;
+    try {
+      plan = lazy.planSearch(req);
+    } catch (e) {
+      assert.equal(e.name, "BundleCorruptedError", e.message);
+      assert.match(e.message, /bytes \d+–\d+ \((files|check table)\) do not match their checksum/);
+      damaged++;
+      continue;
+    }
+    if (!plan.fetch) {
+      assert.deepEqual(strip(plan), whole);
+      break;
+    }
+    plan.fetch.forEach(([start, end], i) => {
+      const bytes = Uint8Array.from(good.subarray(start, end));
+      if (round === 0 && i === 0) bytes[0] ^= 0x04; // a block the plan asked for
+      lazy.supply(start, bytes);
+    });
+  }
+  assert.equal(damaged, 1, "the damaged round is reported once");
+  lazy.free();
+});
+
+test("the engine's Errors name their kind", () => {
+  const name = (fn) => survives(fn, "")?.name;
+  assert.equal(
+    name(() => Engine.load(new Uint8Array([1, 2, 3]))),
+    "BundleError",
+  );
+  assert.equal(
+    name(() => Engine.load(fs.readFileSync(seedBundle()).subarray(0, 5000))),
+    "BundleTruncatedError",
+  );
+  assert.equal(
+    name(() => engine.search({ q: "x", size: 0 })),
+    "RequestError",
+  );
+  assert.equal(
+    name(() => engine.match({ id: "N-0000-none" })),
+    "NotFoundError",
+  );
+});
+
 test("the engine answers as before after all of it", () => {
   assert.deepEqual(reference(), before);
   assert.equal(engine.stats().records, 232);

@@ -61,9 +61,8 @@ function checkVersion(url, res, version = lazyVersion) {
 const post = (msg) => self.postMessage(msg);
 
 function fail(id, e) {
+  // The engine's errors name their kind (BundleChangedError, BundleCorruptedError, RequestError, …).
   const error = e instanceof Error ? { name: e.name, message: e.message } : { name: "Error", message: String(e) };
-  // The engine's own fetch (src/wasm/fetch.rs) found the bundle replaced: the same case as ours.
-  if (/changed on the server since it was opened/.test(error.message)) error.name = "BundleChangedError";
   post({ id, ok: false, error });
   // A trap (a Rust panic aborts) leaves the instance's memory in an unknown state: it must not
   // answer again. The page starts a new engine.
@@ -310,8 +309,18 @@ async function answer(op, args) {
   };
   if (lazyUrl && plans[op]) {
     const url = lazyUrl;
+    let retried = false;
     for (let round = 0; round < MAX_ROUNDS; round++) {
-      const value = plans[op]();
+      let value;
+      try {
+        value = plans[op]();
+      } catch (err) {
+        // Bytes damaged on the way: the engine dropped the block that failed its check, and the
+        // next round fetches it anew, once. Damaged again, the file itself is: the error stands.
+        if (err?.name !== "BundleCorruptedError" || retried) throw err;
+        retried = true;
+        continue;
+      }
       if (!value?.fetch) return value;
       await fetchRanges(url, value.fetch, (s, bytes) => e.supply(s, bytes));
     }
