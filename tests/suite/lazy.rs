@@ -96,6 +96,16 @@ fn search(engine: &Engine, req: &SearchRequest) -> Result<(serde_json::Value, us
     .map(|(r, n)| (serde_json::to_value(r).unwrap(), n))
 }
 
+fn seeds_bundle() -> Vec<u8> {
+    common::bundle_from(
+        &[
+            common::root().join("seeds/needs.jsonl"),
+            common::root().join("seeds/results.jsonl"),
+        ],
+        None,
+    )
+}
+
 fn csl_bundle() -> Vec<u8> {
     common::bundle_from(
         &[common::shared().join("data/csl/eval_corpus.jsonl")],
@@ -153,13 +163,7 @@ fn every_csl_query_answers_as_the_whole_bundle_does_after_a_few_rounds() {
 
 #[test]
 fn filters_sorting_facets_matches_and_records_answer_as_the_whole_bundle_does() {
-    let bytes = common::bundle_from(
-        &[
-            common::root().join("seeds/needs.jsonl"),
-            common::root().join("seeds/results.jsonl"),
-        ],
-        None,
-    );
+    let bytes = seeds_bundle();
     let full = whole(&bytes);
     let mut requests: Vec<SearchRequest> = Vec::new();
     for q in ["", "盐碱地 改良", "电池 -钠离子", "\"数控机床\"", "PM2.5", "GIS"] {
@@ -278,13 +282,7 @@ fn seeds_requests(engine: &Engine) -> Vec<Result<serde_json::Value, String>> {
 
 #[test]
 fn a_byte_damaged_on_the_way_is_an_error_never_a_wrong_answer_and_is_fetched_anew() {
-    let bytes = common::bundle_from(
-        &[
-            common::root().join("seeds/needs.jsonl"),
-            common::root().join("seeds/results.jsonl"),
-        ],
-        None,
-    );
+    let bytes = seeds_bundle();
     let header = bundle::parse_header(&bytes, bytes.len() as u64).unwrap();
     let expected = seeds_requests(&whole(&bytes));
     assert!(expected.iter().all(Result::is_ok), "{expected:?}");
