@@ -16,7 +16,6 @@ use std::ops::Range;
 const ENTRY: u64 = 4;
 
 /// Where the files' blocks and their check table lie, and the CRC-32 of each table block.
-#[derive(Debug, Clone, Default)]
 pub(super) struct Checks {
     /// The blocks the table covers: the files', from the first file's start to the table.
     pub(super) data: Range<u64>,

@@ -98,12 +98,18 @@ impl Header {
         (header_end + self.hot_section.len).next_multiple_of(BLOCK)
     }
 
+    /// Where the last file ends (where the files start when there are none); offsets as
+    /// [`parse_header`] checked them.
+    fn files_end(&self, header_end: u64) -> u64 {
+        self.files
+            .last()
+            .map_or_else(|| self.data_start(header_end), |e| e.offset + e.len)
+    }
+
     /// The blocks of the files and the check table after them (offsets as [`parse_header`] checked them).
     pub(super) fn block_checks(&self, header_end: u64) -> Checks {
-        let start = self.data_start(header_end);
-        let files_end = self.files.last().map_or(start, |e| e.offset + e.len);
         Checks {
-            data: start / BLOCK..files_end.div_ceil(BLOCK),
+            data: self.data_start(header_end) / BLOCK..self.files_end(header_end).div_ceil(BLOCK),
             table: self.checks.clone(),
         }
     }
@@ -196,7 +202,9 @@ pub fn parse_header(prefix: &[u8], total_len: u64) -> Result<Header, Error> {
             table_len.div_ceil(BLOCK)
         )));
     }
-    let expected = table_start + table_len;
+    let expected = table_start
+        .checked_add(table_len)
+        .ok_or_else(|| Error::Corrupted("file table overflows".into()))?;
     if total_len != expected {
         return Err(if total_len < expected {
             Error::Truncated {
@@ -349,13 +357,10 @@ pub(super) fn check_hot_section(header: &Header, prefix: &[u8]) -> Result<Range<
 
 /// Checks a whole bundle's check table against the header, and that zeros lead up to it.
 fn check_table(header: &Header, bytes: &[u8]) -> Result<(), Error> {
-    let checks = header.block_checks(header_end(bytes));
-    let files_end = header
-        .files
-        .last()
-        .map_or(checks.data.start * BLOCK, |e| e.offset + e.len);
+    let end = header_end(bytes);
+    let checks = header.block_checks(end);
     let table_start = checks.data.end * BLOCK;
-    let padding = within(bytes, files_end, table_start).unwrap_or_default();
+    let padding = within(bytes, header.files_end(end), table_start).unwrap_or_default();
     let table = within(bytes, table_start, bytes.len() as u64).unwrap_or_default();
     let listed = table.chunks(BLOCK as usize).map(crc32fast::hash);
     if padding.iter().any(|&b| b != 0) || !listed.eq(checks.table.iter().copied()) {
